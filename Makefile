@@ -1,0 +1,25 @@
+# stripe-elt: the two commands of the quick start are `make demo` and `make test`.
+.PHONY: install build typecheck test demo bench
+
+NODE_TSX := node --import tsx
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci
+	@touch $@
+
+install: node_modules/.package-lock.json
+
+build: install
+	npx tsc -p tsconfig.json
+
+typecheck: install
+	npx tsc -p tsconfig.json --noEmit
+
+test: typecheck
+	npx vitest run
+
+demo: install
+	$(NODE_TSX) test/demo/simulator-tour.ts
+
+bench: install
+	$(NODE_TSX) bench/simulator-throughput.ts

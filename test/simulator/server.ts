@@ -1,0 +1,374 @@
+// The simulator's HTTP server: Stripe's API under /v1 (auth, Connect, rate limits, faults) and
+// the simulator's own controls under /_sim (time, truth, faults, limits, keys, statistics).
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import qs from 'qs';
+import {
+  listAccounts,
+  listEvents,
+  listObjects,
+  retrieveAccount,
+  retrieveEvent,
+  retrieveObject,
+  retrieveOwnAccount,
+  type ApiRequest,
+  type Query,
+} from './api.js';
+import { KeyRegistry, parseKeyDefinition, type ApiKey } from './auth.js';
+import { StripeApiError, errors } from './errors.js';
+import { Faults, type FaultSettings } from './faults.js';
+import { RateLimiter, type RateLimits } from './rate-limit.js';
+import { renderAccount, renderEvent, renderObject } from './render.js';
+import { STREAM_NAMES, type ObjectStreamName } from './rows.js';
+import type { AccountState, EventRecord, Mode } from './store.js';
+import { DAY, World, type WorldOptions } from './world.js';
+
+export interface SimulatorOptions extends WorldOptions {
+  /** Extra keys, as `rk_test_name=customers:read,…` (see auth.ts). */
+  readonly keys?: readonly string[];
+  readonly rateLimits?: Partial<RateLimits>;
+  readonly faults?: Partial<FaultSettings>;
+}
+
+type Handler = (request: ApiRequest) => string | Buffer;
+
+interface Route {
+  /** The endpoint as rate limits and statistics name it, e.g. `GET /v1/customers/:id`. */
+  readonly endpoint: string;
+  readonly handler: Handler;
+  readonly id?: string;
+}
+
+const OBJECT_STREAMS = new Set<string>(STREAM_NAMES.filter((s) => s !== 'events' && s !== 'accounts'));
+const VERSION_FORMAT = /^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$/;
+
+function route(method: string, path: string): Route | undefined {
+  if (method !== 'GET') return undefined;
+  const parts = path.split('/');
+  if (parts[1] !== 'v1' || parts.length < 3 || parts.length > 4) return undefined;
+  const resource = parts[2] as string;
+  const id = parts[3];
+  if (id === '') return undefined;
+  if (resource === 'account' && id === undefined) return { endpoint: 'GET /v1/account', handler: retrieveOwnAccount };
+  if (resource === 'accounts') {
+    return id === undefined
+      ? { endpoint: 'GET /v1/accounts', handler: listAccounts }
+      : { endpoint: 'GET /v1/accounts/:id', handler: retrieveAccount, id: decodeURIComponent(id) };
+  }
+  if (resource === 'events') {
+    return id === undefined
+      ? { endpoint: 'GET /v1/events', handler: listEvents }
+      : { endpoint: 'GET /v1/events/:id', handler: retrieveEvent, id: decodeURIComponent(id) };
+  }
+  if (!OBJECT_STREAMS.has(resource)) return undefined;
+  const stream = resource as ObjectStreamName;
+  return id === undefined
+    ? { endpoint: `GET /v1/${stream}`, handler: (r) => listObjects(r, stream) }
+    : { endpoint: `GET /v1/${stream}/:id`, handler: (r) => retrieveObject(r, stream), id: decodeURIComponent(id) };
+}
+
+/** Counts of API requests, for tests and benchmarks. */
+export interface RequestStats {
+  total: number;
+  byStatus: Record<string, number>;
+  byEndpoint: Record<string, number>;
+  byAccount: Record<string, number>;
+  faults: { error: number; lock_timeout: number; drop: number };
+}
+
+function emptyStats(): RequestStats {
+  return { total: 0, byStatus: {}, byEndpoint: {}, byAccount: {}, faults: { error: 0, lock_timeout: 0, drop: 0 } };
+}
+
+function statsJson(stats: RequestStats) {
+  return { total: stats.total, by_status: stats.byStatus, by_endpoint: stats.byEndpoint, by_account: stats.byAccount, faults: stats.faults };
+}
+
+function bump(counts: Record<string, number>, key: string): void {
+  counts[key] = (counts[key] ?? 0) + 1;
+}
+
+export class SimulatorServer {
+  readonly world: World;
+  readonly keys: KeyRegistry;
+  readonly limiter: RateLimiter;
+  readonly faults: Faults;
+  stats: RequestStats = emptyStats();
+  private readonly server: Server;
+
+  constructor(options: SimulatorOptions) {
+    this.world = new World(options);
+    this.keys = new KeyRegistry(options.keys ?? []);
+    this.limiter = new RateLimiter();
+    this.limiter.configure(options.rateLimits ?? {});
+    this.faults = new Faults(options.faults ?? {}, `faults:${options.seed}`);
+    this.server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
+      this.handle(req, res).catch((error: unknown) => {
+        if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain' });
+        res.end(`simulator failure: ${error instanceof Error ? error.stack : String(error)}`);
+      });
+    });
+  }
+
+  async listen(port = 0, host = '127.0.0.1'): Promise<string> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => resolve());
+    });
+    const address = this.server.address() as AddressInfo;
+    return `http://${host}:${address.port}`;
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = req.url ?? '/';
+    const queryAt = url.indexOf('?');
+    const path = queryAt < 0 ? url : url.slice(0, queryAt);
+    const queryText = queryAt < 0 ? '' : url.slice(queryAt + 1);
+    if (path.startsWith('/_sim/')) {
+      await this.control(req, res, path, queryText);
+      return;
+    }
+    await this.api(req, res, path, queryText);
+  }
+
+  // --- Stripe's API -----------------------------------------------------------------------------
+
+  private async api(req: IncomingMessage, res: ServerResponse, path: string, queryText: string): Promise<void> {
+    const requestId = `req_${randomBytes(7).toString('hex')}`;
+    const stats = this.stats;
+    stats.total++;
+    let status = 200;
+    let body: string | Buffer;
+    let headers: Record<string, string> = {};
+    let version = '';
+    let accountId = '(none)';
+    let endpoint = `${req.method ?? 'GET'} (unknown)`;
+    try {
+      const key = this.keys.authenticate(req.headers.authorization);
+      const modeWorld = this.world.modes[key.mode];
+      const { account, viaConnect } = this.actingAccount(key, header(req, 'stripe-account'));
+      accountId = account.id;
+      const matched = route(req.method ?? 'GET', path);
+      if (!matched) throw errors.unknownUrl(req.method ?? 'GET', path);
+      endpoint = matched.endpoint;
+      version = header(req, 'stripe-version') ?? account.apiVersionAt(this.world.now);
+      if (!VERSION_FORMAT.test(version)) {
+        throw new StripeApiError(400, { type: 'invalid_request_error', message: `Invalid Stripe API version: ${version}` });
+      }
+      if (!this.limiter.admit(key.key, key.mode, account.id, matched.endpoint)) throw errors.rateLimit();
+      const fault = this.faults.draw();
+      if (fault !== 'none') stats.faults[fault]++;
+      if (fault === 'drop') {
+        await delay(this.faults.delayMs());
+        req.socket.destroy();
+        return;
+      }
+      if (fault === 'error') throw errors.internal();
+      if (fault === 'lock_timeout') throw errors.lockTimeout();
+      const query = queryText ? (qs.parse(queryText, { depth: 3, arrayLimit: 100, parameterLimit: 200 }) as Query) : {};
+      body = matched.handler({ key, modeWorld, account, viaConnect, version, query, ...(matched.id !== undefined ? { id: matched.id } : {}) });
+    } catch (error) {
+      if (!(error instanceof StripeApiError)) throw error;
+      status = error.status;
+      body = error.toJson(requestId);
+      headers = { ...error.headers };
+    }
+    bump(stats.byStatus, String(status));
+    bump(stats.byEndpoint, endpoint);
+    bump(stats.byAccount, accountId);
+    const wait = this.faults.delayMs();
+    if (wait > 0) await delay(wait);
+    res.writeHead(status, {
+      'Content-Type': 'application/json',
+      'Content-Length': String(typeof body === 'string' ? Buffer.byteLength(body) : body.length),
+      'Request-Id': requestId,
+      Date: new Date(this.world.now * 1000).toUTCString(),
+      ...(version ? { 'Stripe-Version': version } : {}),
+      ...headers,
+    });
+    res.end(body);
+  }
+
+  /** The account a request acts for: the key's own, or a connected one named by Stripe-Account. */
+  private actingAccount(key: ApiKey, stripeAccount: string | undefined): { account: AccountState; viaConnect: boolean } {
+    const modeWorld = this.world.modes[key.mode];
+    if (!stripeAccount || stripeAccount === modeWorld.platform.id) return { account: modeWorld.platform, viaConnect: false };
+    if (key.kind === 'restricted' && !Object.values(key.connectPermissions).some((a) => a !== 'none')) {
+      throw errors.noConnectPermission();
+    }
+    const account = modeWorld.reachableAccount(stripeAccount);
+    if (!account) throw errors.accountInvalid(key.key, stripeAccount);
+    return { account, viaConnect: true };
+  }
+
+  // --- the simulator's controls ---------------------------------------------------------------
+
+  private async control(req: IncomingMessage, res: ServerResponse, path: string, queryText: string): Promise<void> {
+    const method = req.method ?? 'GET';
+    const query = new URLSearchParams(queryText);
+    try {
+      if (method === 'GET' && path === '/_sim/truth') return await this.truth(res, parseMode(query.get('mode') ?? this.defaultMode()));
+      if (method === 'GET' && path === '/_sim/info') return json(res, 200, this.info());
+      if (method === 'GET' && path === '/_sim/stats') return json(res, 200, statsJson(this.stats));
+      if (method === 'POST' && path === '/_sim/stats/reset') {
+        this.stats = emptyStats();
+        return json(res, 200, statsJson(this.stats));
+      }
+      if (method === 'GET' && path === '/_sim/faults') return json(res, 200, this.faults.current);
+      if (method === 'GET' && path === '/_sim/rate_limits') return json(res, 200, this.limiter.settings);
+      if (method !== 'POST') return json(res, 404, { error: `no simulator control ${method} ${path}` });
+      const body = await readJson(req);
+      if (path === '/_sim/advance') return json(res, 200, this.advance(body));
+      if (path === '/_sim/faults') return json(res, 200, this.setFaults(body));
+      if (path === '/_sim/rate_limits') {
+        const limits = pick(body, ['live', 'test', 'endpoint']) as Partial<RateLimits>;
+        if (body.per_account !== undefined) limits.perAccount = body.per_account === true;
+        this.limiter.configure(limits);
+        return json(res, 200, this.limiter.settings);
+      }
+      if (path === '/_sim/keys') {
+        const definition = body.definition;
+        if (typeof definition !== 'string') throw new Error('POST /_sim/keys needs {"definition": "rk_test_name=customers:read,…"}');
+        const key = parseKeyDefinition(definition);
+        this.keys.add(key);
+        return json(res, 200, { key: key.key, mode: key.mode, kind: key.kind });
+      }
+      return json(res, 404, { error: `no simulator control ${method} ${path}` });
+    } catch (error) {
+      return json(res, 400, { error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  private defaultMode(): Mode {
+    return this.world.options.modes[0] ?? 'test';
+  }
+
+  private advance(body: Record<string, unknown>) {
+    const days = numberField(body, 'days') + numberField(body, 'hours') / 24 + numberField(body, 'seconds') / DAY;
+    if (days <= 0) throw new Error('POST /_sim/advance needs a positive {"days": N} (or hours, seconds)');
+    const newAccounts = numberField(body, 'new_accounts');
+    return this.world.advance(days * DAY, Math.floor(newAccounts));
+  }
+
+  private setFaults(body: Record<string, unknown>) {
+    const settings: Partial<FaultSettings> = {};
+    const names: Record<string, keyof FaultSettings> = {
+      latency_ms: 'latencyMs',
+      jitter_ms: 'jitterMs',
+      error_rate: 'errorRate',
+      lock_timeout_rate: 'lockTimeoutRate',
+      drop_rate: 'dropRate',
+    };
+    for (const [field, setting] of Object.entries(names)) {
+      if (body[field] !== undefined) settings[setting] = body[field] as number;
+    }
+    this.faults.configure(settings);
+    for (const key of stringList(body, 'revoke_keys')) this.keys.setStatus(key, 'revoked');
+    for (const key of stringList(body, 'expire_keys')) this.keys.setStatus(key, 'expired');
+    for (const key of stringList(body, 'restore_keys')) this.keys.setStatus(key, 'active');
+    for (const [field, connected] of [['disconnect_accounts', false], ['reconnect_accounts', true]] as const) {
+      for (const id of stringList(body, field)) {
+        const account = this.world.modes.test.connected.get(id) ?? this.world.modes.live.connected.get(id);
+        if (!account) throw new Error(`${field}: no connected account ${id}`);
+        account.connected = connected;
+      }
+    }
+    return this.faults.current;
+  }
+
+  private info() {
+    const modes = Object.fromEntries(
+      (Object.entries(this.world.modes) as [Mode, World['modes'][Mode]][]).map(([mode, m]) => [
+        mode,
+        {
+          populated: m.populated,
+          platform: m.platform.id,
+          connected_accounts: [...m.connected.values()].map((a) => ({ id: a.id, connected: a.connected, objects: a.objectCount(), events: a.events.length })),
+          objects: [...m.allAccounts()].reduce((sum, a) => sum + a.objectCount(), 0),
+          events: [...m.allAccounts()].reduce((sum, a) => sum + a.events.length, 0),
+        },
+      ]),
+    );
+    return { now: this.world.now, start: this.world.start, platform: this.world.platformId, modes };
+  }
+
+  /** Every object's current state as JSON lines, rendered at the stripe SDK's API version. */
+  private async truth(res: ServerResponse, mode: Mode): Promise<void> {
+    const modeWorld = this.world.modes[mode];
+    res.writeHead(200, { 'Content-Type': 'application/x-ndjson' });
+    const applicationId = modeWorld.business.applicationId;
+    let chunk = '';
+    for (const line of modeWorld.truth()) {
+      const ctx = { account: line.account, era: 'current' as const, now: this.world.now, applicationId };
+      const object =
+        line.stream === 'events'
+          ? renderEvent(ctx, line.row as EventRecord, line.account)
+          : line.stream === 'accounts'
+            ? renderAccount(line.account, line.account.accountRow)
+            : renderObject(ctx, line.row as Parameters<typeof renderObject>[1]);
+      chunk += `{"stream":"${line.stream}","account_id":"${line.account_id}","id":${JSON.stringify(line.id)},"deleted":${line.deleted},"object":${object}}\n`;
+      if (chunk.length > 1 << 16) {
+        if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve));
+        chunk = '';
+      }
+    }
+    res.end(chunk);
+  }
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function json(res: ServerResponse, status: number, value: unknown): void {
+  res.writeHead(status, { 'Content-Type': 'application/json' });
+  res.end(JSON.stringify(value));
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8').trim();
+  if (!text) return {};
+  const value: unknown = JSON.parse(text);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('the body must be a JSON object');
+  return value as Record<string, unknown>;
+}
+
+function parseMode(value: string): Mode {
+  if (value !== 'test' && value !== 'live') throw new Error(`mode must be test or live, not ${value}`);
+  return value;
+}
+
+function numberField(body: Record<string, unknown>, name: string): number {
+  const value = body[name];
+  if (value === undefined) return 0;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new Error(`${name} must be a number ≥ 0`);
+  return value;
+}
+
+function stringList(body: Record<string, unknown>, name: string): string[] {
+  const value = body[name];
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new Error(`${name} must be a list of strings`);
+  return value as string[];
+}
+
+function pick(body: Record<string, unknown>, names: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const name of names) if (body[name] !== undefined) out[name] = body[name];
+  return out;
+}
