@@ -69,7 +69,7 @@ describe('authentication', () => {
 
 describe('permissions', () => {
   it('a restricted key without a resource permission gets StripePermissionError naming the permission', async () => {
-    const platform = (await stripeFor(sim).accounts.retrieve()).id;
+    const platform = (await stripeFor(sim).accounts.retrieveCurrent()).id;
     const error = await failure(stripeFor(sim, 'rk_test_nocharges').charges.list());
     expect(error).toBeInstanceOf(Stripe.errors.StripePermissionError);
     expect(error.statusCode).toBe(403);

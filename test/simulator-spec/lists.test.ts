@@ -11,7 +11,7 @@ let connected: string[];
 beforeAll(async () => {
   sim = await startSimulator({ objects: 4000, accounts: 2, rateLimits: { test: 0, endpoint: 0 } });
   lines = await truth(sim);
-  platform = (await stripeFor(sim).accounts.retrieve()).id;
+  platform = (await stripeFor(sim).accounts.retrieveCurrent()).id;
   connected = (await stripeFor(sim).accounts.list()).data.map((a) => a.id);
 });
 afterAll(() => sim.close());
