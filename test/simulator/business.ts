@@ -28,7 +28,7 @@ import { DAY, type ModeWorld, type WorldOptions } from './world.js';
 const NO_METADATA: Readonly<Record<string, string>> = Object.freeze({});
 
 /** Calibrated so that the history holds about `objects` objects (see the simulator's tests). */
-const OBJECTS_PER_CUSTOMER = 16;
+const OBJECTS_PER_CUSTOMER = 15;
 const HOUR = 3600;
 
 const ZERO_DECIMAL = new Set(['jpy', 'krw', 'vnd', 'clp']);

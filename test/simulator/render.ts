@@ -772,12 +772,31 @@ export function renderObject(c: RenderContext, row: ObjectRow): string {
   return renderFresh(c, row);
 }
 
+// Kept renderings are written into large shared slabs: one allocation per megabytes instead of one
+// per object keeps the garbage collector out of the way.
+const SLAB_SIZE = 4 * 1024 * 1024;
+let slab = Buffer.allocUnsafe(0);
+let slabUsed = 0;
+
+function toBytes(json: string): Buffer {
+  const worstCase = json.length * 3;
+  if (worstCase > SLAB_SIZE / 4) return Buffer.from(json);
+  if (slabUsed + worstCase > slab.length) {
+    slab = Buffer.allocUnsafe(SLAB_SIZE);
+    slabUsed = 0;
+  }
+  const written = slab.write(json, slabUsed, 'utf8');
+  const bytes = slab.subarray(slabUsed, slabUsed + written);
+  slabUsed += written;
+  return bytes;
+}
+
 /** The object as UTF-8 JSON, from the kept rendering when it is still good. */
 export function renderObjectBytes(c: RenderContext, row: ObjectRow): Buffer {
   const key = renderEpoch * 2 + (c.era === 'current' ? 1 : 0);
   const kept = row.rendered;
   if (kept && kept.key === key) return kept.json;
-  const json = Buffer.from(renderFresh(c, row));
+  const json = toBytes(renderFresh(c, row));
   if (kept) cachedBytes -= kept.json.length;
   if (cachedBytes < RENDER_CACHE_BUDGET) {
     row.rendered = { key, json };

@@ -297,7 +297,8 @@ export class SimulatorServer {
         },
       ]),
     );
-    return { now: this.world.now, start: this.world.start, platform: this.world.platformId, modes };
+    const cpu = process.cpuUsage();
+    return { now: this.world.now, start: this.world.start, platform: this.world.platformId, cpu_seconds: (cpu.user + cpu.system) / 1e6, modes };
   }
 
   /** Every object's current state as JSON lines, rendered at the stripe SDK's API version. */
