@@ -143,6 +143,8 @@ export class ModeWorld {
     };
     this.platform = new AccountState(world.platformId, mode, true, profile, null);
     this.business = new Business(this, this.rng.fork('business'));
+    // Events older than Stripe keeps at "now" are never stored, from the very first object on.
+    this.eventFloor = world.options.now - EVENT_RETENTION_SECONDS;
     if (populated) this.business.begin(world.start, world.options);
   }
 
@@ -254,7 +256,9 @@ export class ModeWorld {
           yield { stream: row.stream, account_id: account.id, id: row.id, deleted: row.deleted, row, account };
         }
       }
+      const retainedSince = this.now - EVENT_RETENTION_SECONDS;
       for (const event of account.events) {
+        if (event.created < retainedSince) continue;
         yield { stream: 'events', account_id: account.id, id: event.id, deleted: false, row: event, account };
       }
     }

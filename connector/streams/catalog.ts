@@ -1,0 +1,106 @@
+// The streams: one table, read by one generic reader. A stream differs from another only in its
+// path, the `object` type of its objects, how its changes are captured, and a few list flags.
+
+export const STREAM_NAMES = [
+  'customers',
+  'products',
+  'prices',
+  'coupons',
+  'subscriptions',
+  'invoices',
+  'payment_intents',
+  'charges',
+  'refunds',
+  'disputes',
+  'credit_notes',
+  'payouts',
+  'balance_transactions',
+  'transfers',
+  'application_fees',
+  'accounts',
+  'events',
+] as const;
+
+export type StreamName = (typeof STREAM_NAMES)[number];
+
+/**
+ * How a stream's incremental reads find what changed after its first backfill:
+ * - `events`: objects that change or get deleted; the Events API says which, from a cursor.
+ * - `created_lookback`: objects that change only briefly after creation (balance transactions):
+ *   re-read by `created` from the cursor minus the lookback window.
+ * - `relist`: few objects, listed whole every run (connected accounts).
+ */
+export type ChangeCapture = 'events' | 'created_lookback' | 'relist';
+
+export interface StreamDefinition {
+  readonly name: StreamName;
+  /** The list endpoint; retrieve is `${path}/${id}`. */
+  readonly path: string;
+  /** The `object` field of the stream's objects. */
+  readonly objectType: string;
+  readonly changes: ChangeCapture;
+  /** Parameters every list request of the stream sends. */
+  readonly listParams: Readonly<Record<string, string>>;
+  /** `platform`: read from the platform only (its connected accounts). */
+  readonly scope: 'every_account' | 'platform';
+  /** Stripe's objects of this type have no `livemode`: the connector adds it from the key's mode. */
+  readonly addsLivemode: boolean;
+  readonly description: string;
+}
+
+const EVENTS: ChangeCapture = 'events';
+
+function stream(name: StreamName, objectType: string, description: string, extra: Partial<StreamDefinition> = {}): StreamDefinition {
+  return {
+    name,
+    path: `/v1/${name}`,
+    objectType,
+    changes: EVENTS,
+    listParams: {},
+    scope: 'every_account',
+    addsLivemode: false,
+    description,
+    ...extra,
+  };
+}
+
+export const STREAMS: Readonly<Record<StreamName, StreamDefinition>> = {
+  customers: stream('customers', 'customer', 'Customers; deleted ones are marked deleted.'),
+  products: stream('products', 'product', 'Products, archived and deleted ones included.'),
+  prices: stream('prices', 'price', 'Prices, inactive ones included.'),
+  coupons: stream('coupons', 'coupon', 'Coupons; deleted ones are marked deleted.'),
+  subscriptions: stream('subscriptions', 'subscription', 'Subscriptions of every status, canceled ones included.', { listParams: { status: 'all' } }),
+  invoices: stream('invoices', 'invoice', 'Invoices.'),
+  payment_intents: stream('payment_intents', 'payment_intent', 'Payment intents.'),
+  charges: stream('charges', 'charge', 'Charges, succeeded and failed.'),
+  refunds: stream('refunds', 'refund', 'Refunds.'),
+  disputes: stream('disputes', 'dispute', 'Disputes.'),
+  credit_notes: stream('credit_notes', 'credit_note', 'Credit notes.'),
+  payouts: stream('payouts', 'payout', 'Payouts.'),
+  balance_transactions: stream('balance_transactions', 'balance_transaction', 'Balance transactions: every movement of funds.', {
+    changes: 'created_lookback',
+    addsLivemode: true,
+  }),
+  transfers: stream('transfers', 'transfer', 'Transfers to connected accounts.'),
+  application_fees: stream('application_fees', 'application_fee', "Application fees collected from connected accounts' charges."),
+  accounts: stream('accounts', 'account', "The platform's connected accounts; disconnected ones are marked deleted.", {
+    changes: 'relist',
+    scope: 'platform',
+    addsLivemode: true,
+  }),
+  // Events never change; new ones arrive through the same events pass that updates the other streams.
+  events: stream('events', 'event', 'Events of the last 30 days (Stripe keeps no older ones).'),
+};
+
+/** The stream that holds objects of each `object` type. */
+export const STREAM_OF_OBJECT: ReadonlyMap<string, StreamName> = new Map(
+  Object.values(STREAMS).map((definition) => [definition.objectType, definition.name]),
+);
+
+/**
+ * Objects Stripe changes without an event of their own, refreshed when a related event arrives:
+ * a charge's `disputed` flag turns true when a dispute opens (the events are about the dispute).
+ */
+export const RELATED_REFRESH: Readonly<Record<string, readonly { readonly stream: StreamName; readonly field: string }[]>> = {
+  dispute: [{ stream: 'charges', field: 'charge' }],
+};

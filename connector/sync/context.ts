@@ -1,0 +1,92 @@
+// What the parts of a read share: the client, the output, the accounts, and the run's health.
+import type { SourceConfig } from '../config.js';
+import type { UserError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { ProtocolWriter } from '../protocol/writer.js';
+import type { StreamName } from '../streams/catalog.js';
+import type { StripeApi } from '../stripe/client.js';
+import { classifyFailure } from './failures.js';
+import type { StreamOutput } from './stream-output.js';
+
+/** Estimated pages left per endpoint: the scheduler serves the busiest endpoint first. */
+export class EndpointLoad {
+  private readonly pages = new Map<string, number>();
+
+  add(endpoint: string, delta: number): void {
+    this.pages.set(endpoint, (this.pages.get(endpoint) ?? 0) + delta);
+  }
+
+  of(endpoint: string): number {
+    return this.pages.get(endpoint) ?? 0;
+  }
+}
+
+export class ReadContext {
+  /** Connected accounts that failed during the run, with why. */
+  readonly failedAccounts = new Map<string, string>();
+  fatal: UserError | undefined;
+  /** The newest Stripe time seen in a response. */
+  private latestServerTime: number;
+  private readonly warned = new Set<string>();
+
+  constructor(
+    readonly api: StripeApi,
+    readonly writer: ProtocolWriter,
+    readonly logger: Logger,
+    readonly config: SourceConfig,
+    readonly platformId: string,
+    /** Stripe's time when the run started: the end of new backfills, the start of new cursors. */
+    readonly startedAt: number,
+    readonly outputs: ReadonlyMap<StreamName, StreamOutput>,
+    readonly load: EndpointLoad,
+  ) {
+    this.latestServerTime = startedAt;
+  }
+
+  serverNow(): number {
+    return this.latestServerTime;
+  }
+
+  sawServerTime(time: number): void {
+    if (time > this.latestServerTime) this.latestServerTime = time;
+  }
+
+  /** True once the run must stop, or this account must. */
+  stopped(account?: string): boolean {
+    return this.fatal !== undefined || (account !== undefined && this.failedAccounts.has(account));
+  }
+
+  /** A warning for the user, once per text: a LOG line on stdout and a line on stderr. */
+  async warn(message: string): Promise<void> {
+    if (this.warned.has(message)) return;
+    this.warned.add(message);
+    this.logger.warn(message);
+    await this.writer.log('WARN', message);
+  }
+
+  /**
+   * Decides what a failed request means: a missing permission makes the stream incomplete, a
+   * lost connected account stops that account, anything else stops the run.
+   */
+  async fail(error: unknown, account: string, output?: StreamOutput): Promise<void> {
+    const onConnected = account !== this.platformId;
+    const failure = classifyFailure(error, onConnected);
+    if (failure.kind === 'fatal') {
+      this.fatal ??= failure.error;
+      return;
+    }
+    if (failure.kind === 'account' && onConnected) {
+      if (!this.failedAccounts.has(account)) {
+        this.failedAccounts.set(account, failure.message);
+        await this.warn(`Connected account ${account} failed and was skipped; its data is incomplete: ${failure.message}`);
+        for (const each of this.outputs.values()) if (each.definition.scope === 'every_account') each.problem(`connected account ${account} failed`);
+      }
+      return;
+    }
+    const stream = output?.name ?? 'a stream';
+    const grant = failure.kind === 'permission' && failure.permission ? ` Grant the key the ${failure.permission} permission.` : '';
+    const where = onConnected ? ` on connected account ${account}` : '';
+    output?.problem(`the key may not read ${stream}${where}`);
+    await this.warn(`Skipped ${stream}${where}: the key may not read it (${failure.message}).${grant}`);
+  }
+}

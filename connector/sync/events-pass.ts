@@ -1,0 +1,151 @@
+// What changed in an account since the last run, from the Events API: one pass over the
+// account's events serves every selected stream whose objects change (and the `events` stream).
+// Events are read in windows of time, oldest window first, each newest first, so that the first
+// event seen about an object is its latest state. An event rendered at another API version than
+// ours is not printed as it is: the object is fetched again, so that every record of a stream
+// has the same shape whichever way it arrived.
+import { RELATED_REFRESH, STREAMS, STREAM_OF_OBJECT, type StreamName } from '../streams/catalog.js';
+import { STRIPE_API_VERSION, isStripeError, type StripeList } from '../stripe/client.js';
+import type { ReadContext } from './context.js';
+import type { StreamOutput, StripeObject } from './stream-output.js';
+
+/** Events Stripe keeps: 30 days. */
+export const EVENT_RETENTION_SECONDS = 30 * 86_400;
+/** Each run looks this far behind its cursor, for events that became visible late. */
+export const OVERLAP_SECONDS = 300;
+const WINDOW_SECONDS = 86_400;
+const WINDOWS_AT_ONCE = 4;
+
+interface StripeEvent {
+  readonly id: string;
+  readonly type: string;
+  readonly created: number;
+  readonly api_version: string | null;
+  readonly data: { readonly object: StripeObject };
+}
+
+interface Refetch {
+  readonly output: StreamOutput;
+  readonly id: string;
+}
+
+/** The streams that take their changes from this account's events, with their cursors. */
+function consumers(ctx: ReadContext, account: string): StreamOutput[] {
+  return [...ctx.outputs.values()].filter((output) => {
+    const partition = output.partition(account);
+    return output.incremental && output.definition.changes === 'events' && partition?.events !== undefined && output.problems.size === 0;
+  });
+}
+
+export async function runEventsPass(ctx: ReadContext, account: string): Promise<void> {
+  const streams = consumers(ctx, account);
+  if (streams.length === 0) return;
+  const cursorOf = (output: StreamOutput) => (output.partition(account)?.events?.cursor ?? Infinity);
+  const seen = new Set(streams.flatMap((output) => output.partition(account)?.events?.seen ?? []));
+  const from = Math.min(...streams.map(cursorOf)) - OVERLAP_SECONDS;
+  const to = ctx.serverNow();
+  const byStream = new Map<StreamName, StreamOutput>(streams.map((output) => [output.definition.name, output]));
+  const onConnected = account !== ctx.platformId;
+  const requestAccount = onConnected ? { account } : {};
+
+  // The events processed near each window's end, to skip them next time.
+  const processedNearEnd = new Map<string, number>();
+  const windows: [number, number][] = [];
+  for (let lo = from; lo <= to; lo += WINDOW_SECONDS) windows.push([lo, Math.min(to, lo + WINDOW_SECONDS - 1)]);
+  const finished = new Set<number>();
+  let prefix = -1;
+
+  /** Applies one event to the streams it concerns; returns a refetch when its shape is not ours. */
+  const apply = async (event: StripeEvent, latest: Set<string>, refetch: Map<string, Refetch>): Promise<void> => {
+    const object = event.data.object;
+    const eventsOutput = byStream.get('events');
+    if (eventsOutput && event.created >= cursorOf(eventsOutput) - OVERLAP_SECONDS) {
+      await eventsOutput.emit(event as unknown as StripeObject, account, event.created);
+    }
+    const stream = object.object ? STREAM_OF_OBJECT.get(object.object) : undefined;
+    const output = stream && stream !== 'events' ? byStream.get(stream) : undefined;
+    if (output && event.created >= cursorOf(output) - OVERLAP_SECONDS) {
+      const key = `${output.name}:${object.id}`;
+      if (!latest.has(key)) {
+        latest.add(key);
+        if (event.type === `${object.object}.deleted`) await output.emit(object, account, event.created, true);
+        else if (event.api_version === STRIPE_API_VERSION) await output.emit(object, account, event.created);
+        else refetch.set(key, { output, id: object.id });
+      }
+    }
+    // Objects Stripe changes silently when this one changes: fetch them again.
+    for (const related of RELATED_REFRESH[object.object ?? ''] ?? []) {
+      const relatedOutput = byStream.get(related.stream);
+      const id = object[related.field];
+      if (!relatedOutput || typeof id !== 'string') continue;
+      const key = `${related.stream}:${id}`;
+      if (!latest.has(key)) {
+        latest.add(key);
+        refetch.set(key, { output: relatedOutput, id });
+      }
+    }
+  };
+
+  const fetchAgain = async ({ output, id }: Refetch): Promise<void> => {
+    const path = `${output.definition.path}/${encodeURIComponent(id)}`;
+    try {
+      const reply = await ctx.api.get<StripeObject & { deleted?: boolean }>(path, {}, { endpoint: `GET ${STREAMS[output.definition.name].path}/:id`, ...requestAccount });
+      ctx.sawServerTime(reply.serverTime);
+      // Deleted since: its *.deleted event, in this pass or the next, says so with its last state.
+      if (reply.body.deleted === true) return;
+      await output.emit(reply.body, account, reply.serverTime);
+    } catch (error) {
+      if (isStripeError(error) && error.statusCode === 404) return;
+      throw error;
+    }
+  };
+
+  const readWindow = async (index: number): Promise<void> => {
+    const [lo, hi] = windows[index] as [number, number];
+    const latest = new Set<string>();
+    const refetch = new Map<string, Refetch>();
+    let after: string | undefined;
+    for (;;) {
+      if (ctx.stopped(account)) return;
+      const reply = await ctx.api.list<StripeEvent>('/v1/events', { limit: 100, 'created[gte]': lo, 'created[lte]': hi, starting_after: after }, { endpoint: 'GET /v1/events', priority: 1, ...requestAccount });
+      ctx.sawServerTime(reply.serverTime);
+      if (ctx.stopped(account)) return;
+      const page: StripeList<StripeEvent> = reply.body;
+      for (const event of page.data) {
+        if (seen.has(event.id)) continue;
+        if (event.created >= hi - OVERLAP_SECONDS) processedNearEnd.set(event.id, event.created);
+        await apply(event, latest, refetch);
+      }
+      const last = page.data[page.data.length - 1];
+      if (!last || !page.has_more) break;
+      after = last.id;
+    }
+    await Promise.all([...refetch.values()].map(fetchAgain));
+    if (ctx.stopped(account)) return;
+    finished.add(index);
+    const before = prefix;
+    while (finished.has(prefix + 1)) prefix++;
+    if (prefix > before) await advanceCursors((windows[prefix] as [number, number])[1]);
+  };
+
+  /** Moves every consuming stream's cursor to `cursor`, once all windows up to it are done. */
+  const advanceCursors = async (cursor: number): Promise<void> => {
+    const recent = [...processedNearEnd].filter(([, created]) => created >= cursor - OVERLAP_SECONDS && created <= cursor).map(([id]) => id);
+    for (const output of streams) {
+      const partition = output.partition(account);
+      if (!partition?.events || partition.events.cursor > cursor) continue;
+      partition.events = { cursor, seen: recent };
+      await output.checkpoint();
+    }
+  };
+
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < windows.length && !ctx.stopped(account)) await readWindow(next++);
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(WINDOWS_AT_ONCE, windows.length) }, worker));
+  } catch (error) {
+    await ctx.fail(error, account, streams.length === 1 ? streams[0] : undefined);
+  }
+}

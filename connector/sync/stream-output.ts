@@ -1,0 +1,85 @@
+// One selected stream during a read: its records, its state (one partition per account), its
+// status, and when to checkpoint. A STATE line is printed only after the records it covers.
+import type { Mode } from '../config.js';
+import type { ProtocolWriter } from '../protocol/writer.js';
+import type { SyncMode } from '../protocol/messages.js';
+import type { StreamDefinition } from '../streams/catalog.js';
+import { emptyStreamState, type PartitionState, type StreamState } from './state.js';
+
+/** A STATE at least this often, in records of the stream. */
+export const CHECKPOINT_RECORDS = 2000;
+
+export type StripeObject = Record<string, unknown> & { id: string; created?: number; object?: string };
+
+export class StreamOutput {
+  records = 0;
+  private sinceCheckpoint = 0;
+  private running = false;
+  /** Why the stream is incomplete, if it is: each reason once. */
+  readonly problems = new Set<string>();
+
+  constructor(
+    readonly definition: StreamDefinition,
+    readonly syncMode: SyncMode,
+    readonly state: StreamState,
+    private readonly writer: ProtocolWriter,
+    private readonly mode: Mode,
+  ) {}
+
+  static create(definition: StreamDefinition, syncMode: SyncMode, state: StreamState | undefined, writer: ProtocolWriter, mode: Mode): StreamOutput {
+    // A full refresh starts from nothing every time, and keeps no state.
+    const initial = syncMode === 'incremental' && state ? structuredClone(state) : emptyStreamState();
+    return new StreamOutput(definition, syncMode, initial, writer, mode);
+  }
+
+  get name(): string {
+    return this.definition.name;
+  }
+
+  get incremental(): boolean {
+    return this.syncMode === 'incremental';
+  }
+
+  partition(account: string): PartitionState | undefined {
+    return this.state.accounts[account];
+  }
+
+  setPartition(account: string, partition: PartitionState): void {
+    this.state.accounts[account] = partition;
+  }
+
+  /**
+   * Prints one object as a record: Stripe's fields unchanged, plus `account_id`, `observed_at`,
+   * `deleted` for deleted objects, and `livemode` where Stripe's object has none.
+   */
+  async emit(object: StripeObject, accountId: string, observedAt: number, deleted = false): Promise<void> {
+    const data = object as Record<string, unknown>;
+    data.account_id = accountId;
+    data.observed_at = observedAt;
+    if (deleted) data.deleted = true;
+    if (this.definition.addsLivemode && data.livemode === undefined) data.livemode = this.mode === 'live';
+    if (!this.running) {
+      this.running = true;
+      await this.writer.streamStatus(this.name, 'RUNNING');
+    }
+    await this.writer.send({ type: 'RECORD', record: { stream: this.name, data, emitted_at: Date.now() } });
+    this.records++;
+    this.sinceCheckpoint++;
+  }
+
+  /** Prints the state if enough records went out since the last one. */
+  async maybeCheckpoint(): Promise<void> {
+    if (this.sinceCheckpoint >= CHECKPOINT_RECORDS) await this.checkpoint();
+  }
+
+  async checkpoint(): Promise<void> {
+    if (!this.incremental) return;
+    const count = this.sinceCheckpoint;
+    this.sinceCheckpoint = 0;
+    await this.writer.state(this.name, this.state as unknown as Record<string, unknown>, count);
+  }
+
+  problem(reason: string): void {
+    this.problems.add(reason);
+  }
+}
