@@ -63,7 +63,8 @@ describe('a full read', () => {
     const problems: string[] = [];
     for (const record of run.records) {
       const validate = validators.get(record.stream);
-      if (validate && !validate(record.data)) problems.push(`${record.stream} ${record.data.id}: ${JSON.stringify(validate.errors?.[0])}`);
+      const data: unknown = record.data;
+      if (validate && !validate(data)) problems.push(`${record.stream} ${record.data.id}: ${JSON.stringify(validate.errors?.[0])}`);
     }
     expect(problems.slice(0, 5)).toEqual([]);
   });
@@ -84,7 +85,7 @@ describe('a full read', () => {
     }
     expect(run.state).toHaveLength(STREAM_NAMES.length);
     for (const state of run.state) {
-      const accounts = (state as { stream: { stream_state: { accounts: Record<string, { backfill?: unknown }> } } }).stream.stream_state.accounts;
+      const accounts = (state as unknown as { stream: { stream_state: { accounts: Record<string, { backfill?: unknown }> } } }).stream.stream_state.accounts;
       for (const partition of Object.values(accounts)) expect(partition.backfill).toBeUndefined();
     }
   });
