@@ -73,7 +73,7 @@ export const STREAMS: Readonly<Record<StreamName, StreamDefinition>> = {
   invoices: stream('invoices', 'invoice', 'Invoices.'),
   payment_intents: stream('payment_intents', 'payment_intent', 'Payment intents.'),
   charges: stream('charges', 'charge', 'Charges, succeeded and failed.'),
-  refunds: stream('refunds', 'refund', 'Refunds.'),
+  refunds: stream('refunds', 'refund', 'Refunds.', { addsLivemode: true }),
   disputes: stream('disputes', 'dispute', 'Disputes.'),
   credit_notes: stream('credit_notes', 'credit_note', 'Credit notes.'),
   payouts: stream('payouts', 'payout', 'Payouts.'),

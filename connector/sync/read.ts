@@ -11,6 +11,8 @@ import { StripeApi, type ClientStats } from '../stripe/client.js';
 import { connectedAccounts, resolvePlatform } from './accounts.js';
 import { runBackfill } from './backfill.js';
 import { EndpointLoad, ReadContext } from './context.js';
+import { classifyFailure } from './failures.js';
+import { UserError } from '../errors.js';
 import { EVENT_RETENTION_SECONDS, runEventsPass } from './events-pass.js';
 import { freshPartition, type PartitionState, type StreamState } from './state.js';
 import { StreamOutput } from './stream-output.js';
@@ -46,9 +48,11 @@ export async function read(options: ReadOptions): Promise<ReadSummary> {
   const api = new StripeApi(config, logger, { endpointWeight: (endpoint) => load.of(endpoint), ...(options.maxRetryTimeMs !== undefined ? { maxRetryTimeMs: options.maxRetryTimeMs } : {}) });
   writer.addSecret(config.apiKey);
 
-  const platform = await resolvePlatform(api, config);
   const wantsAccountsStream = options.streams.some((s) => s.name === 'accounts');
-  const connected = await connectedAccounts(api, config, wantsAccountsStream);
+  const { platform, connected } = await fatalOnFailure(async () => {
+    const platform = await resolvePlatform(api, config);
+    return { platform, connected: await connectedAccounts(api, config, wantsAccountsStream) };
+  });
   const startedAt = platform.serverTime;
 
   const outputs = new Map<StreamName, StreamOutput>();
@@ -110,6 +114,17 @@ export async function read(options: ReadOptions): Promise<ReadSummary> {
   return summary;
 }
 
+/** Runs a step before any stream has started: any failure ends the read. */
+async function fatalOnFailure<T>(step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    const failure = classifyFailure(error, false);
+    if (failure.kind === 'fatal') throw failure.error;
+    throw new UserError(failure.message, 'config_error');
+  }
+}
+
 function historyStart(ctx: ReadContext, definition: StreamDefinition): number {
   const start = ctx.config.startDate ?? ctx.startedAt - DEFAULT_HISTORY_SECONDS;
   // Stripe keeps events for 30 days: older ones cannot be listed.
@@ -141,6 +156,7 @@ async function backfillTask(ctx: ReadContext, output: StreamOutput, account: str
     const complete = await runBackfill(ctx, output, account, partition);
     if (!complete || !partition.backfill) return;
     if (output.definition.changes === 'created_lookback') partition.created_cursor = partition.backfill.to;
+    partition.complete = { from: partition.backfill.from, to: partition.backfill.to };
     delete partition.backfill;
     await output.checkpoint();
   } catch (error) {

@@ -13,6 +13,11 @@ export const PartitionStateSchema = z
     events: z.object({ cursor: z.number().int(), seen: z.array(z.string()) }).strict().optional(),
     /** Created-based streams: objects created up to `cursor` are read. */
     created_cursor: z.number().int().optional(),
+    /**
+     * The last backfill that completed: every object created in [from, to] that still exists was
+     * printed with observed_at ≥ to, so any object of that range seen before and not since is gone.
+     */
+    complete: z.object({ from: z.number().int(), to: z.number().int() }).strict().optional(),
   })
   .strict();
 

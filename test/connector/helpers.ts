@@ -8,7 +8,7 @@ import { resolveConfig } from '../../connector/config.js';
 import { silentLogger } from '../../connector/logger.js';
 import { parseState, type SelectedStream } from '../../connector/protocol/inputs.js';
 import { ProtocolWriter } from '../../connector/protocol/writer.js';
-import { STREAM_NAMES, type StreamName } from '../../connector/streams/catalog.js';
+import { STREAMS, STREAM_NAMES, type StreamName } from '../../connector/streams/catalog.js';
 import { read, type ReadSummary } from '../../connector/sync/read.js';
 import type { RunningSimulator } from '../simulator/index.js';
 import { truth, type TruthLine } from '../simulator-spec/helpers.js';
@@ -100,7 +100,7 @@ export function stripeFields(stream: string, data: Data): Record<string, unknown
   delete copy.account_id;
   delete copy.observed_at;
   delete copy.deleted;
-  if (stream === 'balance_transactions' || stream === 'accounts') delete copy.livemode;
+  if (STREAMS[stream as StreamName].addsLivemode) delete copy.livemode;
   return copy;
 }
 
@@ -168,4 +168,26 @@ export function protocolErrors(message: unknown): string | null {
   }
   const validate = protocolValidator as NonNullable<typeof protocolValidator>;
   return validate(message) ? null : JSON.stringify(validate.errors);
+}
+
+/**
+ * What a loader does with a completed backfill (`complete` in a partition's state): objects of
+ * its created range seen before it and not listed by it no longer exist.
+ */
+export function applyCompleteBackfills(held: Map<string, { stream: string; data: Data }>, state: readonly Message[]): void {
+  for (const message of state) {
+    const stream = (message as unknown as { stream: { stream_descriptor: { name: string }; stream_state: { accounts: Record<string, { complete?: { from: number; to: number } }> } } }).stream;
+    for (const [account, partition] of Object.entries(stream.stream_state.accounts ?? {})) {
+      const complete = partition.complete;
+      if (!complete) continue;
+      for (const record of held.values()) {
+        const data = record.data;
+        const created = data.created as number | undefined;
+        if (record.stream !== stream.stream_descriptor.name || data.account_id !== account || data.deleted || created === undefined) continue;
+        if (created >= complete.from && created <= complete.to && data.observed_at < complete.to) {
+          record.data = { ...data, deleted: true };
+        }
+      }
+    }
+  }
 }

@@ -116,7 +116,8 @@ export class Business {
   runUntil(time: number): void {
     for (let task = this.queue.peek(); task && task.at <= time; task = this.queue.peek()) {
       this.queue.pop();
-      this.m.world.now = Math.max(this.m.world.now, task.at);
+      // Each mode runs its own timeline: the clock follows this mode's tasks, in time order.
+      this.m.world.now = task.at;
       task.run();
     }
     this.m.world.now = time;
