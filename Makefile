@@ -10,7 +10,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 install: node_modules/.package-lock.json
 
 build: install
-	npx tsc -p tsconfig.json
+	npx tsc -p tsconfig.build.json
 
 typecheck: install
 	npx tsc -p tsconfig.json --noEmit

@@ -32,7 +32,8 @@ export async function runCheck(rawConfig: unknown, source: string, logger: Logge
     if (error instanceof UserError) return status(false, [error.message]);
     throw error;
   }
-  const api = new StripeApi(config, logger, { maxRetryTimeMs: 30_000 });
+  // A check answers within seconds: it retries briefly, then reports what failed.
+  const api = new StripeApi(config, logger, { maxRetryTimeMs: 4_000 });
   const lines: string[] = [];
 
   // The key, and the account it belongs to.

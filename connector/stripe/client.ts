@@ -43,6 +43,8 @@ export interface RequestOptions {
   readonly endpoint: string;
   /** Among waiting requests to the same endpoint, higher goes first. */
   readonly priority?: number;
+  /** How long this request may keep failing before giving up (default: the client's). */
+  readonly maxRetryTimeMs?: number;
 }
 
 type StripeError = InstanceType<typeof Stripe.errors.StripeError>;
@@ -93,7 +95,7 @@ export class StripeApi {
       httpAgent: secure ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions),
       appInfo: { name: 'stripe-elt', url: 'https://github.com/stripe-elt' },
     });
-    this.maxRetryTimeMs = options.maxRetryTimeMs ?? 10 * 60_000;
+    this.maxRetryTimeMs = options.maxRetryTimeMs ?? 5 * 60_000;
     this.scheduler = new RequestScheduler(
       { perSecond: config.maxRequestsPerSecond, perEndpointPerSecond: Math.min(DEFAULT_PER_ENDPOINT_RATE, config.maxRequestsPerSecond) },
       options.maxInFlight ?? 64,
@@ -127,7 +129,7 @@ export class StripeApi {
         minTimeout: 500,
         maxTimeout: 20_000,
         randomize: true,
-        maxRetryTime: this.maxRetryTimeMs,
+        maxRetryTime: options.maxRetryTimeMs ?? this.maxRetryTimeMs,
         shouldConsumeRetry: ({ error }) => !retryAdvice(error).rateLimited,
         shouldRetry: ({ error }) => retryAdvice(error).retry,
         onFailedAttempt: async ({ error, attemptNumber }) => {

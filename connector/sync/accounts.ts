@@ -7,6 +7,8 @@ import type { StripeApi } from '../stripe/client.js';
 import { authenticationMessage, permissionNamed } from './failures.js';
 import type { StripeObject } from './stream-output.js';
 
+const FIRST_REQUEST_RETRY_MS = 10_000;
+
 export interface Platform {
   readonly id: string;
   /** Stripe's clock when it answered. */
@@ -18,7 +20,8 @@ export interface Platform {
 /** The key's account, from `GET /v1/account`; config.account_id stands in if the key may not read it. */
 export async function resolvePlatform(api: StripeApi, config: SourceConfig): Promise<Platform> {
   try {
-    const reply = await api.get<StripeObject>('/v1/account', {}, { endpoint: 'GET /v1/account' });
+    // The first request: if Stripe cannot be reached at all, say so soon rather than retry for minutes.
+    const reply = await api.get<StripeObject>('/v1/account', {}, { endpoint: 'GET /v1/account', maxRetryTimeMs: FIRST_REQUEST_RETRY_MS });
     return { id: reply.body.id, serverTime: reply.serverTime, verified: true };
   } catch (error) {
     if (error instanceof Stripe.errors.StripeAuthenticationError) throw new UserError(authenticationMessage(error.message));

@@ -1,0 +1,84 @@
+// Small parts of the sync engine on their own: interval sets, request pacing, retry advice.
+import Stripe from 'stripe';
+import { describe, expect, it } from 'vitest';
+import { RequestScheduler } from '../../connector/stripe/rate-budget.js';
+import { retryAdvice } from '../../connector/stripe/client.js';
+import { addInterval, covers, gaps } from '../../connector/sync/intervals.js';
+import { permissionNamed } from '../../connector/sync/failures.js';
+
+describe('interval sets', () => {
+  it('merge overlapping and adjacent intervals and keep them sorted', () => {
+    let set = addInterval([], 10, 20);
+    set = addInterval(set, 30, 40);
+    set = addInterval(set, 21, 25);
+    expect(set).toEqual([[10, 25], [30, 40]]);
+    set = addInterval(set, 26, 29);
+    expect(set).toEqual([[10, 40]]);
+    expect(addInterval([[10, 20]], 1, 3)).toEqual([[1, 3], [10, 20]]);
+    expect(addInterval([[10, 20]], 5, 4)).toEqual([[10, 20]]);
+  });
+
+  it('give the gaps of a range, which are what a resumed backfill reads', () => {
+    expect(gaps(0, 100, [])).toEqual([[0, 100]]);
+    expect(gaps(0, 100, [[10, 20], [50, 100]])).toEqual([[0, 9], [21, 49]]);
+    expect(gaps(0, 100, [[-5, 200]])).toEqual([]);
+    expect(covers([[0, 50], [51, 100]], 0, 100)).toBe(true);
+  });
+});
+
+describe('the request scheduler', () => {
+  it('never sends more than its rate in any second, globally and per endpoint', async () => {
+    const scheduler = new RequestScheduler({ perSecond: 40, perEndpointPerSecond: 15 }, 64);
+    const sends: { at: number; endpoint: string }[] = [];
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: 90 }, (_, i) => scheduler.run(`e${i % 3}`, async () => void sends.push({ at: performance.now() - started, endpoint: `e${i % 3}` }))),
+    );
+    const maxInSecond = (times: number[]) => Math.max(...times.map((t) => times.filter((u) => u >= t && u < t + 1000).length));
+    expect(maxInSecond(sends.map((s) => s.at))).toBeLessThanOrEqual(41);
+    for (const endpoint of ['e0', 'e1', 'e2']) expect(maxInSecond(sends.filter((s) => s.endpoint === endpoint).map((s) => s.at))).toBeLessThanOrEqual(16);
+  });
+
+  it('serves the endpoint with the most work left first', async () => {
+    const weights: Record<string, number> = { small: 1, large: 100 };
+    const scheduler = new RequestScheduler({ perSecond: 50, perEndpointPerSecond: 50 }, 1, (e) => weights[e] ?? 0);
+    const order: string[] = [];
+    const gate = scheduler.run('small', async () => void order.push('first'));
+    const rest = [scheduler.run('small', async () => void order.push('small')), scheduler.run('large', async () => void order.push('large'))];
+    await Promise.all([gate, ...rest]);
+    expect(order).toEqual(['first', 'large', 'small']);
+  });
+
+  it('slows down after a 429 and recovers its full rate over calm time', () => {
+    const scheduler = new RequestScheduler({ perSecond: 100, perEndpointPerSecond: 25 });
+    scheduler.rateLimited();
+    expect(scheduler.stats.scale).toBeCloseTo(0.85);
+    scheduler.rateLimited();
+    expect(scheduler.stats.scale).toBeCloseTo(0.7225);
+    expect(scheduler.stats.rateLimited).toBe(2);
+  });
+});
+
+describe('retry advice', () => {
+  const error = (status: number, code?: string, headers: Record<string, string> = {}) =>
+    Stripe.errors.StripeError.generate({ type: status === 429 ? 'invalid_request_error' : 'api_error', message: 'x', code, statusCode: status, headers } as never);
+
+  it('retries 429s, 5xx and 409s; a rate_limit 429 is our speed, a lock_timeout is not', () => {
+    expect(retryAdvice(error(429, 'rate_limit'))).toEqual({ retry: true, rateLimited: true });
+    expect(retryAdvice(error(429, 'lock_timeout'))).toEqual({ retry: true, rateLimited: false });
+    expect(retryAdvice(error(500))).toEqual({ retry: true, rateLimited: false });
+    expect(retryAdvice(error(409))).toEqual({ retry: true, rateLimited: false });
+  });
+
+  it('does not retry other 4xx, and follows Stripe-Should-Retry either way', () => {
+    expect(retryAdvice(error(400)).retry).toBe(false);
+    expect(retryAdvice(error(404)).retry).toBe(false);
+    expect(retryAdvice(error(400, undefined, { 'stripe-should-retry': 'true' })).retry).toBe(true);
+    expect(retryAdvice(error(500, undefined, { 'stripe-should-retry': 'false' })).retry).toBe(false);
+  });
+
+  it("names the permission in Stripe's 403 message", () => {
+    expect(permissionNamed("… Having the 'rak_charge_read' permission would allow this request to continue.")).toBe('rak_charge_read');
+    expect(permissionNamed('something else')).toBeNull();
+  });
+});
