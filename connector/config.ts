@@ -49,7 +49,7 @@ export interface SourceConfig {
 
 export const DEFAULT_LOOKBACK_DAYS = 10;
 /** Under Stripe's documented 100 (live) and 25 (test) requests per second. */
-export const DEFAULT_RATE: Record<Mode, number> = { live: 95, test: 23 };
+export const DEFAULT_RATE: Record<Mode, number> = { live: 97, test: 23 };
 
 function describeIssues(error: z.ZodError, source: string): string {
   const lines = error.issues.map((issue) => {

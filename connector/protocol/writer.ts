@@ -5,10 +5,28 @@ import type { Writable } from 'node:stream';
 import { scrubSecrets } from '../errors.js';
 import type { AirbyteMessage, LogLevel, StreamStatus } from './messages.js';
 
+/**
+ * Up to this much output may wait in memory for the reader: enough that reading pages from
+ * Stripe does not stall each time the pipe is full, little enough that memory stays flat.
+ */
+const BUFFER_BYTES = 8 * 1024 * 1024;
+
 export class ProtocolWriter {
   private readonly secrets: string[] = [];
+  /** One wait for the reader, shared by every caller that has to wait. */
+  private draining: Promise<unknown> | undefined;
 
   constructor(private readonly out: Writable = process.stdout) {}
+
+  private async write(line: string): Promise<void> {
+    this.out.write(line);
+    if (this.out.writableLength > BUFFER_BYTES) {
+      this.draining ??= once(this.out, 'drain').finally(() => {
+        this.draining = undefined;
+      });
+      await this.draining;
+    }
+  }
 
   /** Keys to scrub from every message from now on. */
   addSecret(secret: string): void {
@@ -18,13 +36,12 @@ export class ProtocolWriter {
   async send(message: AirbyteMessage): Promise<void> {
     let line = JSON.stringify(message);
     if (message.type !== 'RECORD') line = scrubSecrets(line, this.secrets);
-    if (!this.out.write(`${line}\n`)) await once(this.out, 'drain');
+    await this.write(`${line}\n`);
   }
 
   /** A record line from data already serialised (the fast path of `read`). */
   async sendRecordJson(stream: string, dataJson: string, emittedAt: number): Promise<void> {
-    const line = `{"type":"RECORD","record":{"stream":${JSON.stringify(stream)},"data":${dataJson},"emitted_at":${emittedAt}}}\n`;
-    if (!this.out.write(line)) await once(this.out, 'drain');
+    await this.write(`{"type":"RECORD","record":{"stream":${JSON.stringify(stream)},"data":${dataJson},"emitted_at":${emittedAt}}}\n`);
   }
 
   log(level: LogLevel, message: string): Promise<void> {
@@ -67,6 +84,6 @@ export class ProtocolWriter {
 
   /** Resolves once everything written so far has been handed to the operating system. */
   async flush(): Promise<void> {
-    if (this.out.writableNeedDrain) await once(this.out, 'drain');
+    await new Promise<void>((resolve) => this.out.write('', () => resolve()));
   }
 }

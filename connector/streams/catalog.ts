@@ -45,6 +45,12 @@ export interface StreamDefinition {
   readonly scope: 'every_account' | 'platform';
   /** Stripe's objects of this type have no `livemode`: the connector adds it from the key's mode. */
   readonly addsLivemode: boolean;
+  /**
+   * How many pages an account usually has of this stream, relative to others, before its first
+   * page tells: the scheduler starts the streams that are usually largest first (a balance
+   * transaction for every movement of money makes that stream the largest almost everywhere).
+   */
+  readonly sizeHint: number;
   readonly description: string;
 }
 
@@ -59,37 +65,39 @@ function stream(name: StreamName, objectType: string, description: string, extra
     listParams: {},
     scope: 'every_account',
     addsLivemode: false,
+    sizeHint: 0.5,
     description,
     ...extra,
   };
 }
 
 export const STREAMS: Readonly<Record<StreamName, StreamDefinition>> = {
-  customers: stream('customers', 'customer', 'Customers; deleted ones are marked deleted.'),
+  customers: stream('customers', 'customer', 'Customers; deleted ones are marked deleted.', { sizeHint: 1 }),
   products: stream('products', 'product', 'Products, archived and deleted ones included.'),
   prices: stream('prices', 'price', 'Prices, inactive ones included.'),
   coupons: stream('coupons', 'coupon', 'Coupons; deleted ones are marked deleted.'),
-  subscriptions: stream('subscriptions', 'subscription', 'Subscriptions of every status, canceled ones included.', { listParams: { status: 'all' } }),
-  invoices: stream('invoices', 'invoice', 'Invoices.'),
-  payment_intents: stream('payment_intents', 'payment_intent', 'Payment intents.'),
-  charges: stream('charges', 'charge', 'Charges, succeeded and failed.'),
+  subscriptions: stream('subscriptions', 'subscription', 'Subscriptions of every status, canceled ones included.', { listParams: { status: 'all' }, sizeHint: 1 }),
+  invoices: stream('invoices', 'invoice', 'Invoices.', { sizeHint: 2 }),
+  payment_intents: stream('payment_intents', 'payment_intent', 'Payment intents.', { sizeHint: 3 }),
+  charges: stream('charges', 'charge', 'Charges, succeeded and failed.', { sizeHint: 3 }),
   refunds: stream('refunds', 'refund', 'Refunds.', { addsLivemode: true }),
   disputes: stream('disputes', 'dispute', 'Disputes.'),
   credit_notes: stream('credit_notes', 'credit_note', 'Credit notes.'),
-  payouts: stream('payouts', 'payout', 'Payouts.'),
+  payouts: stream('payouts', 'payout', 'Payouts.', { sizeHint: 1 }),
   balance_transactions: stream('balance_transactions', 'balance_transaction', 'Balance transactions: every movement of funds.', {
     changes: 'created_lookback',
     addsLivemode: true,
+    sizeHint: 4,
   }),
   transfers: stream('transfers', 'transfer', 'Transfers to connected accounts.'),
-  application_fees: stream('application_fees', 'application_fee', "Application fees collected from connected accounts' charges."),
+  application_fees: stream('application_fees', 'application_fee', "Application fees collected from connected accounts' charges.", { sizeHint: 2 }),
   accounts: stream('accounts', 'account', "The platform's connected accounts; disconnected ones are marked deleted.", {
     changes: 'relist',
     scope: 'platform',
     addsLivemode: true,
   }),
   // Events never change; new ones arrive through the same events pass that updates the other streams.
-  events: stream('events', 'event', 'Events of the last 30 days (Stripe keeps no older ones).'),
+  events: stream('events', 'event', 'Events of the last 30 days (Stripe keeps no older ones).', { sizeHint: 2 }),
 };
 
 /** The stream that holds objects of each `object` type. */

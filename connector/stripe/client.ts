@@ -12,8 +12,8 @@ import { RequestScheduler } from './rate-budget.js';
 /** The API version every object is read at: the records of a stream all have its shape. */
 export const STRIPE_API_VERSION = '2026-10-28.endive';
 
-/** Stripe's per-endpoint limit is 25 requests a second; we stay just under it. */
-export const DEFAULT_PER_ENDPOINT_RATE = 24;
+/** Stripe's per-endpoint limit is 25 requests a second; we stay under it by enough that network jitter does not push a second over. */
+export const DEFAULT_PER_ENDPOINT_RATE = 23;
 
 export type QueryParams = Readonly<Record<string, string | number | undefined>>;
 
@@ -141,7 +141,7 @@ export class StripeApi {
           this.stats.retries++;
           if (advice.rateLimited) {
             this.stats.rateLimited++;
-            this.scheduler.rateLimited();
+            this.scheduler.rateLimited(options.endpoint);
           }
           const retryAfter = isStripeError(error) ? Number(header(error, 'retry-after')) : NaN;
           this.logger.debug({ endpoint: options.endpoint, account: options.account, attempt: attemptNumber, status: isStripeError(error) ? error.statusCode : undefined, message: error.message }, 'retrying a request');

@@ -1,43 +1,62 @@
 // The request budget and the order requests go out in. Stripe limits requests globally (per key
 // and mode) and per endpoint, each "N in any one second". We pace requests on our side under the
 // same limits, so that they are spaced instead of refused, and choose which waiting request goes
-// next: the endpoint with the most work left first, because the busiest endpoint's own limit is
-// what bounds a backfill's duration. A 429 shrinks the budget; calm time restores it.
+// next: the endpoint with the most work left, because the busiest endpoints' own limits are what
+// bound a backfill's duration (a little credit keeps the others moving, see earnCredit).
+// A 429 slows down the endpoint it came from (and a little the whole run); calm time restores
+// the full rate.
 //
 // Written here rather than taken from p-throttle or bottleneck: those queue calls first-in
 // first-out per limiter, and neither picks among several per-endpoint budgets by priority.
 
+/** A rate's share in use after 429s: shrinks on each, grows back over calm seconds. */
+const ENDPOINT_SHRINK = 0.95;
+const GLOBAL_SHRINK = 0.97;
+const RECOVER_PER_SECOND = 0.1;
+const MIN_SCALE = 0.1;
+
 /**
- * Evenly spaced sends at `perSecond` (the generic cell rate algorithm). Stripe counts arrivals in
- * any one second; requests sent in bursts arrive bunched up or spread out by the network, evenly
- * spaced ones stay within the limit. A send may come up to half an interval early, so that a
- * late timer is caught up on: at most `perSecond` + 1 sends fall in any second, with half an
- * interval to spare for network jitter.
+ * Evenly spaced sends (the generic cell rate algorithm). Stripe counts arrivals in any one
+ * second; requests sent in bursts arrive bunched up, evenly spaced ones stay within the limit
+ * whatever the network does. A send may come `tolerance` early, to catch up on a late timer.
  */
 class Pacer {
-  private interval: number;
-  /** When the next send is due if sends came at exactly the rate. */
   private due = 0;
+  private scale = 1;
+  private lastRecovery = 0;
 
-  constructor(perSecond: number) {
-    this.interval = 1000 / perSecond;
+  constructor(
+    private readonly perSecond: number,
+    /** How early a send may come, as a share of the interval. */
+    private readonly tolerance: number,
+  ) {}
+
+  get share(): number {
+    return this.scale;
   }
 
-  setRate(perSecond: number): void {
-    this.interval = 1000 / perSecond;
-  }
-
-  private get tolerance(): number {
-    return this.interval / 2;
+  private get interval(): number {
+    return 1000 / Math.max(0.1, this.perSecond * this.scale);
   }
 
   /** The earliest time (ms) at which one more send fits. */
   freeAt(now: number): number {
-    return Math.max(now, this.due - this.tolerance);
+    this.recover(now);
+    return Math.max(now, this.due - this.interval * this.tolerance);
   }
 
   record(now: number): void {
-    this.due = Math.max(this.due, now - this.tolerance) + this.interval;
+    this.due = Math.max(this.due, now - this.interval * this.tolerance) + this.interval;
+  }
+
+  shrink(factor: number, now: number): void {
+    this.recover(now);
+    this.scale = Math.max(MIN_SCALE, this.scale * factor);
+  }
+
+  private recover(now: number): void {
+    if (this.scale < 1 && this.lastRecovery > 0) this.scale = Math.min(1, this.scale + ((now - this.lastRecovery) / 1000) * RECOVER_PER_SECOND);
+    this.lastRecovery = now;
   }
 }
 
@@ -59,32 +78,28 @@ interface Waiting<T> {
 export interface SchedulerStats {
   sent: number;
   rateLimited: number;
-  /** The share of the configured budget in use now (1 = full, lower after 429s). */
+  /** The share of the global budget in use now (1 = full, lower after 429s). */
   scale: number;
 }
 
-/** Shrinks the budget to this share after a 429, and grows it back over calm seconds. */
-const SHRINK = 0.85;
-const RECOVER_PER_SECOND = 0.02;
-const MIN_SCALE = 0.1;
-
 export class RequestScheduler {
+  // The whole run may catch up half an interval; an endpoint, whose limit leaves less room, a tenth.
   private readonly global: Pacer;
   private readonly endpoints = new Map<string, Pacer>();
   private readonly waiting = new Map<string, Waiting<unknown>[]>();
   private inFlight = 0;
   private timer: NodeJS.Timeout | undefined;
-  private scale = 1;
-  private lastAdjust = performance.now();
+  private readonly credits = new Map<string, number>();
+  private lastCredit = performance.now();
   readonly stats: SchedulerStats = { sent: 0, rateLimited: 0, scale: 1 };
 
   constructor(
-    private readonly settings: BudgetSettings,
+    readonly settings: BudgetSettings,
     private readonly maxInFlight = 64,
-    /** How much work an endpoint has left: the scheduler serves the largest first (by default, the longest queue). */
+    /** How much work an endpoint has left, in requests (by default, its queue's length). */
     private readonly endpointWeight?: (endpoint: string) => number,
   ) {
-    this.global = new Pacer(this.globalRate());
+    this.global = new Pacer(settings.perSecond, 0.5);
   }
 
   /** Runs `task` once the budget allows a request to `endpoint`. */
@@ -97,42 +112,36 @@ export class RequestScheduler {
     });
   }
 
-  /** A 429 rate_limit: Stripe says we are too fast, whatever our windows think. */
-  rateLimited(): void {
+  /** A 429 rate_limit from `endpoint`: Stripe says we are too fast there, whatever our pacing thinks. */
+  rateLimited(endpoint?: string): void {
+    const now = performance.now();
     this.stats.rateLimited++;
-    this.setScale(this.scale * SHRINK);
+    this.global.shrink(GLOBAL_SHRINK, now);
+    if (endpoint) this.pacer(endpoint).shrink(ENDPOINT_SHRINK, now);
+    this.stats.scale = this.global.share;
   }
 
-  private globalRate(): number {
-    return Math.max(0.1, this.settings.perSecond * this.scale);
-  }
-
-  private endpointRate(): number {
-    return Math.max(0.1, this.settings.perEndpointPerSecond * this.scale);
-  }
-
-  private setScale(scale: number): void {
-    const clamped = Math.min(1, Math.max(MIN_SCALE, scale));
-    if (clamped === this.scale) return;
-    this.scale = clamped;
-    this.stats.scale = clamped;
-    this.global.setRate(this.globalRate());
-    for (const pacer of this.endpoints.values()) pacer.setRate(this.endpointRate());
-  }
-
-  private recover(now: number): void {
-    const seconds = (now - this.lastAdjust) / 1000;
-    this.lastAdjust = now;
-    if (this.scale < 1) this.setScale(this.scale + seconds * RECOVER_PER_SECOND);
-  }
-
-  private window(endpoint: string): Pacer {
+  private pacer(endpoint: string): Pacer {
     let pacer = this.endpoints.get(endpoint);
     if (!pacer) {
-      pacer = new Pacer(this.endpointRate());
+      pacer = new Pacer(this.settings.perEndpointPerSecond, 0.1);
       this.endpoints.set(endpoint, pacer);
     }
     return pacer;
+  }
+
+  /**
+   * A little credit for every endpoint with work, at a tenth of its rate: whatever the
+   * estimates say, every endpoint keeps reading, so that the pages that correct an estimate do
+   * arrive. Credit is capped at one request, so it never becomes a burst.
+   */
+  private earnCredit(now: number): void {
+    const seconds = Math.min(1, (now - this.lastCredit) / 1000);
+    this.lastCredit = now;
+    const rate = this.settings.perEndpointPerSecond / 10;
+    for (const endpoint of this.waiting.keys()) {
+      this.credits.set(endpoint, Math.min(1, (this.credits.get(endpoint) ?? 0) + rate * seconds));
+    }
   }
 
   private pump(): void {
@@ -141,34 +150,38 @@ export class RequestScheduler {
       this.timer = undefined;
     }
     const now = performance.now();
-    this.recover(now);
+    this.earnCredit(now);
     while (this.inFlight < this.maxInFlight) {
       const globalFree = this.global.freeAt(now);
-      let best: { queue: Waiting<unknown>[]; weight: number } | undefined;
+      // The endpoint with the most work left goes next (its own limit is what bounds the run),
+      // unless another has saved up a request's worth of credit.
+      let best: { queue: Waiting<unknown>[]; endpoint: string; rank: number } | undefined;
       let soonest = Infinity;
       for (const [endpoint, queue] of this.waiting) {
-        if (queue.length === 0) continue;
-        const free = Math.max(globalFree, this.window(endpoint).freeAt(now));
+        const free = Math.max(globalFree, this.pacer(endpoint).freeAt(now));
         if (free > now) {
           soonest = Math.min(soonest, free);
           continue;
         }
         const weight = this.endpointWeight ? this.endpointWeight(endpoint) + queue.length / 1e6 : queue.length;
-        if (!best || weight > best.weight) best = { queue, weight };
+        const rank = (this.credits.get(endpoint) ?? 0) >= 1 ? Number.MAX_VALUE / 2 + weight : weight;
+        if (!best || rank > best.rank) best = { queue, endpoint, rank };
       }
       if (!best) {
         if (soonest < Infinity) this.timer = setTimeout(() => this.pump(), Math.max(1, Math.ceil(soonest - now)));
         return;
       }
       // Within an endpoint, the request with the highest priority (the most work behind it).
+      const queue = best.queue;
       let pick = 0;
-      best.queue.forEach((item, i) => {
-        if (item.priority > (best.queue[pick] as Waiting<unknown>).priority) pick = i;
+      queue.forEach((item, i) => {
+        if (item.priority > (queue[pick] as Waiting<unknown>).priority) pick = i;
       });
-      const [item] = best.queue.splice(pick, 1) as [Waiting<unknown>];
-      if (best.queue.length === 0) this.waiting.delete(item.endpoint);
+      const [item] = queue.splice(pick, 1) as [Waiting<unknown>];
+      if (queue.length === 0) this.waiting.delete(item.endpoint);
+      this.credits.set(best.endpoint, Math.max(0, (this.credits.get(best.endpoint) ?? 0) - 1));
       this.global.record(now);
-      this.window(item.endpoint).record(now);
+      this.pacer(item.endpoint).record(now);
       this.inFlight++;
       this.stats.sent++;
       item.task().then(item.resolve, item.reject).finally(() => {

@@ -11,6 +11,8 @@ const FIRST_REQUEST_RETRY_MS = 10_000;
 
 export interface Platform {
   readonly id: string;
+  /** When the account was created (none if the key may not read it). */
+  readonly created: number | undefined;
   /** Stripe's clock when it answered. */
   readonly serverTime: number;
   /** False when the key may not read its own account and account_id stood in. */
@@ -22,11 +24,11 @@ export async function resolvePlatform(api: StripeApi, config: SourceConfig): Pro
   try {
     // The first request: if Stripe cannot be reached at all, say so soon rather than retry for minutes.
     const reply = await api.get<StripeObject>('/v1/account', {}, { endpoint: 'GET /v1/account', maxRetryTimeMs: FIRST_REQUEST_RETRY_MS });
-    return { id: reply.body.id, serverTime: reply.serverTime, verified: true };
+    return { id: reply.body.id, created: reply.body.created, serverTime: reply.serverTime, verified: true };
   } catch (error) {
     if (error instanceof Stripe.errors.StripeAuthenticationError) throw new UserError(authenticationMessage(error.message));
     if (error instanceof Stripe.errors.StripePermissionError && config.accountId) {
-      return { id: config.accountId, serverTime: Math.floor(Date.now() / 1000), verified: false };
+      return { id: config.accountId, created: undefined, serverTime: Math.floor(Date.now() / 1000), verified: false };
     }
     if (error instanceof Stripe.errors.StripePermissionError) {
       const permission = permissionNamed(error.message) ?? 'rak_account_read';

@@ -11,13 +11,35 @@ import type { StreamOutput } from './stream-output.js';
 /** Estimated pages left per endpoint: the scheduler serves the busiest endpoint first. */
 export class EndpointLoad {
   private readonly pages = new Map<string, number>();
+  private total = 0;
+  /** How long a page takes, request to response (moving average, ms). */
+  private pageMs = 100;
+  /** Slices whose size is still a guess: until none is left, the estimates are too low to act on. */
+  unprobed = 0;
 
   add(endpoint: string, delta: number): void {
     this.pages.set(endpoint, (this.pages.get(endpoint) ?? 0) + delta);
+    this.total += delta;
   }
 
   of(endpoint: string): number {
     return this.pages.get(endpoint) ?? 0;
+  }
+
+  sawPage(ms: number): void {
+    this.pageMs = this.pageMs * 0.9 + ms * 0.1;
+  }
+
+  /** Seconds one slice needs to read `pages` pages one after another. */
+  sequentialSeconds(pages: number): number {
+    return (pages * this.pageMs) / 1000;
+  }
+
+  /** Seconds the run still needs at the budget: the whole run's pages, or the busiest endpoint's. */
+  remainingSeconds(perSecond: number, perEndpointPerSecond: number): number {
+    let busiest = 0;
+    for (const pages of this.pages.values()) busiest = Math.max(busiest, pages);
+    return Math.max(this.total / perSecond, busiest / perEndpointPerSecond);
   }
 }
 
@@ -25,6 +47,11 @@ export class ReadContext {
   /** Connected accounts that failed during the run, with why. */
   readonly failedAccounts = new Map<string, string>();
   fatal: UserError | undefined;
+  /**
+   * When each account was created (a connected account: when it connected). Objects are rarely
+   * older, so estimates of how much is left to read do not count the years before.
+   */
+  readonly createdAt = new Map<string, number>();
   /** The newest Stripe time seen in a response. */
   private latestServerTime: number;
   private readonly warned = new Set<string>();

@@ -60,6 +60,8 @@ export async function read(options: ReadOptions): Promise<ReadSummary> {
     outputs.set(selected.name, StreamOutput.create(STREAMS[selected.name], selected.syncMode, options.state.get(selected.name), writer, config.mode));
   }
   const ctx = new ReadContext(api, writer, logger, config, platform.id, startedAt, outputs, load);
+  if (platform.created !== undefined) ctx.createdAt.set(platform.id, platform.created);
+  for (const account of connected.listed ?? []) if (typeof account.created === 'number') ctx.createdAt.set(account.id, account.created);
   for (const output of outputs.values()) await writer.streamStatus(output.name, 'STARTED');
 
   if (!platform.verified) await ctx.warn(`The key may not read its own account; using account_id ${platform.id} without checking it.`);

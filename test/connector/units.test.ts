@@ -39,23 +39,40 @@ describe('the request scheduler', () => {
     for (const endpoint of ['e0', 'e1', 'e2']) expect(maxInSecond(sends.filter((s) => s.endpoint === endpoint).map((s) => s.at))).toBeLessThanOrEqual(16);
   });
 
-  it('serves the endpoint with the most work left first', async () => {
-    const weights: Record<string, number> = { small: 1, large: 100 };
-    const scheduler = new RequestScheduler({ perSecond: 50, perEndpointPerSecond: 50 }, 1, (e) => weights[e] ?? 0);
-    const order: string[] = [];
-    const gate = scheduler.run('small', async () => void order.push('first'));
-    const rest = [scheduler.run('small', async () => void order.push('small')), scheduler.run('large', async () => void order.push('large'))];
-    await Promise.all([gate, ...rest]);
-    expect(order).toEqual(['first', 'large', 'small']);
+  it('serves the endpoint with the most work left first, and keeps the others moving', async () => {
+    const weights: Record<string, number> = { small: 10, large: 1000 };
+    const scheduler = new RequestScheduler({ perSecond: 40, perEndpointPerSecond: 40 }, 64, (e) => weights[e] ?? 0);
+    const sent: Record<string, number> = { small: 0, large: 0 };
+    const started = performance.now();
+    const runs: Promise<void>[] = [];
+    for (let i = 0; i < 60; i++) {
+      for (const endpoint of ['small', 'large']) {
+        runs.push(scheduler.run(endpoint, async () => void (performance.now() - started < 1000 && (sent[endpoint] = (sent[endpoint] ?? 0) + 1))));
+      }
+    }
+    await Promise.all(runs);
+    expect((sent.small ?? 0) + (sent.large ?? 0)).toBeGreaterThanOrEqual(38);
+    expect(sent.large).toBeGreaterThanOrEqual(33);
+    expect(sent.small).toBeGreaterThanOrEqual(2);
   });
 
-  it('slows down after a 429 and recovers its full rate over calm time', () => {
-    const scheduler = new RequestScheduler({ perSecond: 100, perEndpointPerSecond: 25 });
-    scheduler.rateLimited();
-    expect(scheduler.stats.scale).toBeCloseTo(0.85);
-    scheduler.rateLimited();
-    expect(scheduler.stats.scale).toBeCloseTo(0.7225);
-    expect(scheduler.stats.rateLimited).toBe(2);
+  it('slows down after a 429, the endpoint it came from most', async () => {
+    const scheduler = new RequestScheduler({ perSecond: 100, perEndpointPerSecond: 20 });
+    for (let i = 0; i < 5; i++) scheduler.rateLimited('slow');
+    expect(scheduler.stats.scale).toBeCloseTo(0.97 ** 5, 2);
+    expect(scheduler.stats.rateLimited).toBe(5);
+    // 20/s × 0.95^5 ≈ 15.5/s for the endpoint that was refused; the other keeps its 20/s.
+    const count = async (endpoint: string) => {
+      let n = 0;
+      const started = performance.now();
+      const runs: Promise<void>[] = [];
+      for (let i = 0; i < 30; i++) runs.push(scheduler.run(endpoint, async () => void (performance.now() - started < 1000 && n++)));
+      await Promise.all(runs);
+      return n;
+    };
+    const [slow, other] = await Promise.all([count('slow'), count('other')]);
+    expect(slow).toBeLessThanOrEqual(17);
+    expect(other).toBeGreaterThanOrEqual(19);
   });
 });
 

@@ -188,6 +188,7 @@ export class Business {
       applicationFeeRate: rng.pick([0, 0.02, 0.05, 0.1]),
       weight,
       bankAccount: rng.id('ba'),
+      createdAt: joinedAt,
     };
     const row: AccountRow = {
       stream: 'accounts',

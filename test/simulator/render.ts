@@ -704,7 +704,7 @@ function renderApplicationFee(c: RenderContext, r: ApplicationFeeRow): string {
 /** A connected account as the platform sees it, or the platform itself (`GET /v1/account`). */
 export function renderAccount(account: AccountState, row: AccountRow | null): string {
   const profile = account.profile;
-  const created = row ? row.created : 1_500_000_000;
+  const created = row ? row.created : profile.createdAt;
   const slug = profile.businessName.toLowerCase().replace(/[^a-z]+/g, '-');
   return templates().account.render({
     business_profile: {
@@ -791,11 +791,18 @@ function toBytes(json: string): Buffer {
   return bytes;
 }
 
-/** The object as UTF-8 JSON, from the kept rendering when it is still good. */
+/**
+ * The object as UTF-8 JSON, from the kept rendering when it is still good. A rendering is kept
+ * only when the object is rendered a second time: a single pass over a large world (a backfill)
+ * then leaves nothing behind for the garbage collector to trace, which keeps its pauses short.
+ */
 export function renderObjectBytes(c: RenderContext, row: ObjectRow): Buffer {
   const key = renderEpoch * 2 + (c.era === 'current' ? 1 : 0);
   const kept = row.rendered;
   if (kept && kept.key === key) return kept.json;
+  const renderedBefore = row.lastRenderKey === key;
+  row.lastRenderKey = key;
+  if (!renderedBefore) return Buffer.from(renderFresh(c, row));
   const json = toBytes(renderFresh(c, row));
   if (kept) cachedBytes -= kept.json.length;
   if (cachedBytes < RENDER_CACHE_BUDGET) {

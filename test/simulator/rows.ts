@@ -37,6 +37,8 @@ export interface BaseRow {
   metadata: Readonly<Record<string, string>>;
   /** The last rendering and what it was rendered for (see render.ts); cleared on every change. */
   rendered?: { readonly key: number; readonly json: Buffer } | undefined;
+  /** What the row was last rendered for: a rendering is kept from the second time on. */
+  lastRenderKey?: number;
 }
 
 /** A customer's contact details as copied onto a charge or an invoice when it is made. */

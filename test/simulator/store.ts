@@ -69,6 +69,8 @@ export interface AccountProfile {
   /** Relative size of the business. */
   readonly weight: number;
   readonly bankAccount: string;
+  /** When the account was created (a connected account's row says when it connected instead). */
+  readonly createdAt: number;
 }
 
 export interface EventRecord {

@@ -140,6 +140,7 @@ export class ModeWorld {
       applicationFeeRate: 0,
       weight: 1,
       bankAccount: this.rng.id('ba'),
+      createdAt: world.start,
     };
     this.platform = new AccountState(world.platformId, mode, true, profile, null);
     this.business = new Business(this, this.rng.fork('business'));
