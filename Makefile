@@ -21,5 +21,6 @@ test: typecheck
 demo: install
 	$(NODE_TSX) test/demo/simulator-tour.ts
 
-bench: install
+bench: build
 	$(NODE_TSX) bench/simulator-throughput.ts
+	$(NODE_TSX) bench/backfill.ts

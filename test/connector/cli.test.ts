@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STREAM_NAMES } from '../../connector/streams/catalog.js';
 import { startSimulator, type RunningSimulator } from '../simulator/index.js';
-import { compareWithTruth, configFor, lastStates, latest, protocolErrors, type Data, type Message } from './helpers.js';
+import { committedRecords, compareWithTruth, configFor, lastStates, latest, protocolErrors, type Data, type Message } from './helpers.js';
 
 const CLI = ['--import', 'tsx', 'connector/cli.ts'];
 const SECRET_KEY = 'rk_test_9fXq2Lw7Zp3Rt8Vb';
@@ -198,14 +198,7 @@ describe('read', () => {
       child.on('close', () => resolve());
     });
     expect(printed.filter((m) => m.type === 'RECORD').length).toBeLessThan(8000);
-    const lastStateAt = new Map<string, number>();
-    printed.forEach((m, i) => {
-      if (m.type === 'STATE') lastStateAt.set((m.state as { stream: { stream_descriptor: { name: string } } }).stream.stream_descriptor.name, i);
-    });
-    const committed = printed
-      .map((m, i) => ({ m, i }))
-      .filter(({ m, i }) => m.type === 'RECORD' && i < (lastStateAt.get((m.record as { stream: string }).stream) ?? -1))
-      .map(({ m }) => m.record as { stream: string; data: Data });
+    const committed = committedRecords(printed);
     const state = file('kill-state.json', lastStates(printed));
     const resumed = await runCli(['read', '--config', config, '--catalog', catalog, '--state', state]);
     expect(resumed.code).toBe(0);

@@ -44,6 +44,21 @@ export function lastStates(messages: readonly Message[]): Message[] {
   return [...last.values()];
 }
 
+/**
+ * What survives a read killed after printing `printed`: each stream's records up to its last
+ * STATE (a loader commits records with the state that follows them).
+ */
+export function committedRecords(printed: readonly Message[]): { stream: string; data: Data }[] {
+  const lastStateAt = new Map<string, number>();
+  printed.forEach((m, i) => {
+    if (m.type === 'STATE') lastStateAt.set((m.state as { stream: { stream_descriptor: { name: string } } }).stream.stream_descriptor.name, i);
+  });
+  return printed
+    .map((m, i) => ({ m, i }))
+    .filter(({ m, i }) => m.type === 'RECORD' && i < (lastStateAt.get((m.record as { stream: string }).stream) ?? -1))
+    .map(({ m }) => m.record as { stream: string; data: Data });
+}
+
 export async function runRead(options: {
   config: Record<string, unknown>;
   streams?: SelectedStream[];

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { STREAMS, STREAM_NAMES } from '../../connector/streams/catalog.js';
 import { startSimulator, type RunningSimulator } from '../simulator/index.js';
 import { control, truth } from '../simulator-spec/helpers.js';
-import { allStreams, applyCompleteBackfills, compareWithTruth, configFor, lastStates, latest, runRead, type Message, type ReadRun } from './helpers.js';
+import { allStreams, applyCompleteBackfills, committedRecords, compareWithTruth, configFor, lastStates, latest, runRead, type Message, type ReadRun } from './helpers.js';
 
 let sim: RunningSimulator | undefined;
 afterEach(async () => {
@@ -30,15 +30,7 @@ describe('a read killed mid-way', () => {
     const full = await runRead({ config: configFor(sim) });
     const cut = Math.floor(full.messages.length * at);
     const printed = full.messages.slice(0, cut);
-    // What survives the kill: each stream's records up to its last STATE.
-    const lastStateAt = new Map<string, number>();
-    printed.forEach((m, i) => {
-      if (m.type === 'STATE') lastStateAt.set((m.state as { stream: { stream_descriptor: { name: string } } }).stream.stream_descriptor.name, i);
-    });
-    const committed = printed
-      .map((m, i) => ({ m, i }))
-      .filter(({ m, i }) => m.type === 'RECORD' && i < (lastStateAt.get((m.record as { stream: string }).stream) ?? -1))
-      .map(({ m }) => m.record as { stream: string; data: ReadRun['records'][number]['data'] });
+    const committed = committedRecords(printed);
     const resumed = await runRead({ config: configFor(sim), state: lastStates(printed) });
     expect(resumed.error).toBeUndefined();
     const comparison = await compareWithTruth(sim, latest(committed, resumed.records));
