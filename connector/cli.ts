@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// stripe-elt: the Airbyte source commands (spec, check, discover, read). stdout carries protocol
-// messages only; diagnostics go to stderr.
+// stripe-elt: the Airbyte source commands (spec, check, discover, read), and loading into a
+// warehouse (write, load, reset). stdout carries protocol messages only for the source commands
+// and `write`; diagnostics go to stderr.
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { loadConfig, readJsonFile } from './config.js';
@@ -10,12 +11,18 @@ import { runCheck } from './commands/check.js';
 import { catalogMessage } from './commands/discover.js';
 import { specMessage } from './commands/spec.js';
 import { parseConfiguredCatalog, parseState } from './protocol/inputs.js';
-import { ProtocolWriter } from './protocol/writer.js';
+import { JsonLinesSink, ProtocolWriter } from './protocol/writer.js';
 import { read } from './sync/read.js';
+import { load, loadSummary } from './commands/load.js';
+import { reset } from './commands/reset.js';
+import { write } from './commands/write.js';
+import { Progress } from './load/progress.js';
+import type { Loader } from './loaders/loader.js';
+import { DEFAULT_WAREHOUSE, openWarehouse } from './loaders/warehouse.js';
 import { STREAM_NAMES, type StreamName } from './streams/catalog.js';
 import type { StreamState } from './sync/state.js';
 
-const writer = new ProtocolWriter(process.stdout);
+const writer = new ProtocolWriter(new JsonLinesSink(process.stdout));
 const logger = createLogger();
 
 /** Runs a command; a failure becomes a TRACE error, a sentence on stderr and exit code 1. */
@@ -34,6 +41,32 @@ async function run(command: () => Promise<number | void>): Promise<void> {
 }
 
 const config = { type: 'string', demandOption: true, describe: 'the source configuration (JSON, see `spec`)' } as const;
+
+function warehouseOptions(y: Argv) {
+  return y
+    .option('warehouse', { type: 'string', default: DEFAULT_WAREHOUSE, describe: 'duckdb:PATH or bigquery:PROJECT' })
+    .option('location', { type: 'string', describe: 'BigQuery: the location of new datasets (default US)' })
+    .option('dataset-prefix', { type: 'string', describe: 'BigQuery: a prefix for the dataset names stripe_raw, stripe_marts, stripe_elt' })
+    .option('bigquery-endpoint', { type: 'string', describe: "BigQuery: another API endpoint than Google's (a proxy, a local endpoint)" });
+}
+
+/** Opens the warehouse for one command, and closes it whatever happens. */
+async function withWarehouse(
+  argv: { warehouse: string; location?: string | undefined; 'dataset-prefix'?: string | undefined; 'bigquery-endpoint'?: string | undefined },
+  use: (loader: Loader) => Promise<void>,
+): Promise<void> {
+  const loader = await openWarehouse(argv.warehouse, {
+    ...(argv.location ? { location: argv.location } : {}),
+    ...(argv['dataset-prefix'] ? { datasetPrefix: argv['dataset-prefix'] } : {}),
+    ...(argv['bigquery-endpoint'] ? { apiEndpoint: argv['bigquery-endpoint'] } : {}),
+  });
+  try {
+    await loader.open();
+    await use(loader);
+  } finally {
+    await loader.close();
+  }
+}
 
 await yargs(hideBin(process.argv))
   .scriptName('stripe-elt')
@@ -73,7 +106,55 @@ await yargs(hideBin(process.argv))
         await read({ config: sourceConfig, streams, state, writer, logger });
       }),
   )
-  .demandCommand(1, `Name a command: spec, check, discover or read. Streams: ${STREAM_NAMES.join(', ')}.`)
+  .command(
+    'write',
+    "load read's messages from stdin into the warehouse; print each STATE once committed",
+    (y: Argv) => warehouseOptions(y),
+    (argv) =>
+      run(async () => {
+        await withWarehouse(argv, async (loader) => {
+          const stats = await write(process.stdin, loader, writer);
+          logger.info({ records: stats.records, commits: stats.commits }, 'write finished');
+        });
+      }),
+  )
+  .command(
+    'load',
+    'read and write in one process; the state lives in the warehouse',
+    (y: Argv) => warehouseOptions(y).option('config', config).option('catalog', { type: 'string', describe: 'the configured catalog (default: every stream, incremental)' }),
+    (argv) =>
+      run(async () => {
+        const sourceConfig = loadConfig(argv.config);
+        writer.addSecret(sourceConfig.apiKey);
+        const streams = argv.catalog ? parseConfiguredCatalog(readJsonFile(argv.catalog, 'catalog'), argv.catalog) : STREAM_NAMES.map((name) => ({ name, syncMode: 'incremental' as const }));
+        await withWarehouse(argv, async (loader) => {
+          const progress = new Progress(logger);
+          progress.start();
+          try {
+            const result = await load({ config: sourceConfig, streams, loader, logger, progress });
+            progress.stop();
+            process.stdout.write(`${loadSummary(result, loader.description)}\n`);
+          } finally {
+            progress.stop();
+          }
+        });
+      }),
+  )
+  .command(
+    'reset',
+    "drop a stream's (or every stream's) raw data and state",
+    (y: Argv) =>
+      warehouseOptions(y)
+        .option('stream', { type: 'string', array: true, default: [] as string[], describe: 'a stream to reset (repeatable; default: every stream)' })
+        .option('yes', { type: 'boolean', default: false, describe: 'confirm: the data cannot be recovered' }),
+    (argv) =>
+      run(async () => {
+        await withWarehouse(argv, async (loader) => {
+          process.stdout.write(`${await reset(loader, argv.stream, argv.yes)}\n`);
+        });
+      }),
+  )
+  .demandCommand(1, `Name a command: spec, check, discover, read, write, load or reset. Streams: ${STREAM_NAMES.join(', ')}.`)
   .strict()
   .fail((message, error) => {
     if (error) throw error;

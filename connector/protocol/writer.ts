@@ -1,9 +1,17 @@
-// The only code that writes to stdout: one Airbyte message per line, with backpressure, and with
-// API keys scrubbed from every message that carries text (records carry Stripe's data only).
+// Where Airbyte messages go. `read` prints them as JSON lines on stdout (JsonLinesSink, the only
+// code that writes to stdout); `load` hands them straight to a warehouse loader. ProtocolWriter
+// is what the commands use either way: it builds the messages and scrubs API keys from every
+// message that carries text (records carry Stripe's data only).
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { scrubSecrets } from '../errors.js';
 import type { AirbyteMessage, LogLevel, StreamStatus } from './messages.js';
+
+export interface MessageSink {
+  write(message: AirbyteMessage): Promise<void>;
+  /** Resolves once everything written so far has been handed on. */
+  flush(): Promise<void>;
+}
 
 /**
  * Up to this much output may wait in memory for the reader: enough that reading pages from
@@ -11,15 +19,15 @@ import type { AirbyteMessage, LogLevel, StreamStatus } from './messages.js';
  */
 const BUFFER_BYTES = 8 * 1024 * 1024;
 
-export class ProtocolWriter {
-  private readonly secrets: string[] = [];
+/** One message per line on a stream (stdout), with backpressure. */
+export class JsonLinesSink implements MessageSink {
   /** One wait for the reader, shared by every caller that has to wait. */
   private draining: Promise<unknown> | undefined;
 
   constructor(private readonly out: Writable = process.stdout) {}
 
-  private async write(line: string): Promise<void> {
-    this.out.write(line);
+  async write(message: AirbyteMessage): Promise<void> {
+    this.out.write(`${JSON.stringify(message)}\n`);
     if (this.out.writableLength > BUFFER_BYTES) {
       this.draining ??= once(this.out, 'drain').finally(() => {
         this.draining = undefined;
@@ -28,20 +36,24 @@ export class ProtocolWriter {
     }
   }
 
+  async flush(): Promise<void> {
+    await new Promise<void>((resolve) => this.out.write('', () => resolve()));
+  }
+}
+
+export class ProtocolWriter {
+  private readonly secrets: string[] = [];
+
+  constructor(readonly sink: MessageSink) {}
+
   /** Keys to scrub from every message from now on. */
   addSecret(secret: string): void {
     this.secrets.push(secret);
   }
 
-  async send(message: AirbyteMessage): Promise<void> {
-    let line = JSON.stringify(message);
-    if (message.type !== 'RECORD') line = scrubSecrets(line, this.secrets);
-    await this.write(`${line}\n`);
-  }
-
-  /** A record line from data already serialised (the fast path of `read`). */
-  async sendRecordJson(stream: string, dataJson: string, emittedAt: number): Promise<void> {
-    await this.write(`{"type":"RECORD","record":{"stream":${JSON.stringify(stream)},"data":${dataJson},"emitted_at":${emittedAt}}}\n`);
+  send(message: AirbyteMessage): Promise<void> {
+    if (message.type === 'RECORD') return this.sink.write(message);
+    return this.sink.write(JSON.parse(scrubSecrets(JSON.stringify(message), this.secrets)) as AirbyteMessage);
   }
 
   log(level: LogLevel, message: string): Promise<void> {
@@ -82,8 +94,7 @@ export class ProtocolWriter {
     });
   }
 
-  /** Resolves once everything written so far has been handed to the operating system. */
-  async flush(): Promise<void> {
-    await new Promise<void>((resolve) => this.out.write('', () => resolve()));
+  flush(): Promise<void> {
+    return this.sink.flush();
   }
 }

@@ -7,7 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { resolveConfig } from '../../connector/config.js';
 import { silentLogger } from '../../connector/logger.js';
 import { parseState, type SelectedStream } from '../../connector/protocol/inputs.js';
-import { ProtocolWriter } from '../../connector/protocol/writer.js';
+import { JsonLinesSink, ProtocolWriter } from '../../connector/protocol/writer.js';
 import { STREAMS, STREAM_NAMES, type StreamName } from '../../connector/streams/catalog.js';
 import { read, type ReadSummary } from '../../connector/sync/read.js';
 import type { RunningSimulator } from '../simulator/index.js';
@@ -69,7 +69,7 @@ export async function runRead(options: {
   const out = new PassThrough();
   const chunks: Buffer[] = [];
   out.on('data', (chunk: Buffer) => chunks.push(chunk));
-  const writer = new ProtocolWriter(out);
+  const writer = new ProtocolWriter(new JsonLinesSink(out));
   let summary: ReadSummary | undefined;
   let error: Error | undefined;
   try {

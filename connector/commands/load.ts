@@ -1,0 +1,73 @@
+// `load`: `read` and `write` in one process. The state lives in the warehouse, so a load that
+// stops for any reason continues where it left off when run again.
+import type { SourceConfig } from '../config.js';
+import { UserError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { LoadPipeline, type PipelineStats } from '../load/pipeline.js';
+import type { Progress } from '../load/progress.js';
+import { modeMismatch, type Loader } from '../loaders/loader.js';
+import type { SelectedStream } from '../protocol/inputs.js';
+import { ProtocolWriter } from '../protocol/writer.js';
+import { read, type ReadSummary } from '../sync/read.js';
+
+export interface LoadResult {
+  readonly read: ReadSummary;
+  readonly pipeline: PipelineStats;
+  /** Rows per raw table after the load, deleted ones included. */
+  readonly tableRows: ReadonlyMap<string, number>;
+  readonly seconds: number;
+}
+
+export async function load(options: {
+  config: SourceConfig;
+  streams: readonly SelectedStream[];
+  loader: Loader;
+  logger: Logger;
+  progress?: Progress;
+}): Promise<LoadResult> {
+  const started = performance.now();
+  const { config, loader, logger } = options;
+  const held = await loader.mode();
+  if (held && held !== config.mode) throw new UserError(modeMismatch(loader.description, held, config.mode));
+  const state = await loader.states();
+  const pipeline = new LoadPipeline(loader, options.progress ? { progress: options.progress } : {});
+  const writer = new ProtocolWriter(pipeline);
+  let summary: ReadSummary | undefined;
+  let failure: unknown;
+  try {
+    summary = await read({ config, streams: options.streams, state, writer, logger });
+  } catch (error) {
+    failure = error;
+  }
+  // What was read before a failure is committed with its state: the next load goes on from there.
+  try {
+    await pipeline.flush();
+  } catch (error) {
+    failure ??= error;
+  }
+  if (failure !== undefined) throw failure;
+  return { read: summary as ReadSummary, pipeline: pipeline.stats, tableRows: await loader.rowCounts(), seconds: (performance.now() - started) / 1000 };
+}
+
+function thousands(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+/** The summary `load` prints at the end. */
+export function loadSummary(result: LoadResult, warehouse: string): string {
+  const read = result.read;
+  const lines = [
+    `Loaded ${thousands(result.pipeline.records)} records into ${warehouse} in ${result.seconds.toFixed(1)} s, from ${read.accounts.length} account${read.accounts.length === 1 ? '' : 's'} (the platform ${read.platform} and ${read.accounts.length - 1} connected).`,
+    '',
+    `  ${'stream'.padEnd(22)} ${'rows'.padStart(10)} ${'records read'.padStart(13)}`,
+  ];
+  for (const [stream, records] of read.records) {
+    lines.push(`  ${stream.padEnd(22)} ${thousands(result.tableRows.get(stream) ?? 0).padStart(10)} ${thousands(records).padStart(13)}${read.incomplete.has(stream) ? '  incomplete' : ''}`);
+  }
+  lines.push('');
+  lines.push(`Requests: ${thousands(read.requests.requests)} (${thousands(read.requests.retries)} retried, ${thousands(read.requests.rateLimited)} rate-limited). Commits: ${result.pipeline.commits}.`);
+  if (result.pipeline.swept > 0) lines.push(`Marked deleted, no longer listed by Stripe: ${thousands(result.pipeline.swept)}.`);
+  for (const [account, reason] of read.failedAccounts) lines.push(`Connected account ${account} was skipped: ${reason}`);
+  for (const [stream, problems] of read.incomplete) lines.push(`${stream} is incomplete: ${problems.join('; ')}.`);
+  return lines.join('\n');
+}

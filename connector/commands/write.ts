@@ -1,0 +1,27 @@
+// `write`: the messages of `read` on stdin into the warehouse; each STATE is echoed on stdout
+// once everything before it is committed.
+import type { Readable } from 'node:stream';
+import { UserError } from '../errors.js';
+import { LoadPipeline, type PipelineStats } from '../load/pipeline.js';
+import { readMessages } from '../load/stdin.js';
+import type { Loader } from '../loaders/loader.js';
+import type { ProtocolWriter } from '../protocol/writer.js';
+
+export async function write(input: Readable, loader: Loader, echo: ProtocolWriter): Promise<PipelineStats> {
+  const pipeline = new LoadPipeline(loader, {
+    onCommitted: async (states) => {
+      for (const state of states) await echo.send(state);
+    },
+  });
+  try {
+    await readMessages(input, pipeline);
+  } catch (error) {
+    await pipeline.abandon();
+    throw error;
+  }
+  await pipeline.flush();
+  if (pipeline.stats.sourceError) {
+    throw new UserError(`The source reported an error, and its records up to then were loaded: ${pipeline.stats.sourceError}`, 'system_error');
+  }
+  return pipeline.stats;
+}

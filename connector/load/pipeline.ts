@@ -1,0 +1,144 @@
+// From messages to the warehouse. Records go into a batch file as they come; at a STATE, once
+// the batch is large or old enough, the batch and every state up to that point commit together
+// in one transaction, so that the warehouse always matches its last committed state. One commit
+// runs in the background while the next batch fills; a committed STATE is handed to `onCommitted`
+// (`write` echoes it on stdout).
+import type { AirbyteMessage, StreamStateMessage } from '../protocol/messages.js';
+import type { MessageSink } from '../protocol/writer.js';
+import { UserError } from '../errors.js';
+import type { Loader } from '../loaders/loader.js';
+import { BatchFile } from '../loaders/batch.js';
+import { STREAM_NAMES, type StreamName } from '../streams/catalog.js';
+import { StreamStateSchema, type StreamState } from '../sync/state.js';
+import type { Progress } from './progress.js';
+
+/** A commit is due at the next STATE after this many records, or this much time. */
+const BATCH_RECORDS = 25_000;
+const BATCH_MS = 5_000;
+
+export interface PipelineStats {
+  records: number;
+  commits: number;
+  /** Rows written per stream (an object written twice counts twice). */
+  readonly rows: Map<string, number>;
+  swept: number;
+  /** The error a source reported (a TRACE error), if any. */
+  sourceError: string | undefined;
+}
+
+export interface PipelineOptions {
+  readonly onCommitted?: (states: readonly StreamStateMessage[]) => Promise<void>;
+  readonly progress?: Progress;
+  readonly batchRecords?: number;
+}
+
+export class LoadPipeline implements MessageSink {
+  readonly stats: PipelineStats = { records: 0, commits: 0, rows: new Map(), swept: 0, sourceError: undefined };
+  private batch = new BatchFile();
+  /** The newest state of each stream since the last commit, and every STATE message in order. */
+  private states = new Map<StreamName, StreamState>();
+  private stateMessages: StreamStateMessage[] = [];
+  private committing: Promise<void> | undefined;
+  private failure: unknown;
+  private lastCommit = performance.now();
+  private readonly batchRecords: number;
+
+  constructor(
+    private readonly loader: Loader,
+    private readonly options: PipelineOptions = {},
+  ) {
+    this.batchRecords = options.batchRecords ?? BATCH_RECORDS;
+  }
+
+  async write(message: AirbyteMessage): Promise<void> {
+    this.throwIfFailed();
+    switch (message.type) {
+      case 'RECORD': {
+        const data = message.record.data;
+        await this.addRecord(JSON.stringify(message), message.record.stream, typeof data.livemode === 'boolean' ? data.livemode : undefined, data.account_id);
+        return;
+      }
+      case 'STATE':
+        await this.addState(message);
+        return;
+      case 'TRACE':
+        if (message.trace.type === 'ERROR') this.stats.sourceError = message.trace.error.message;
+        if (message.trace.type === 'STREAM_STATUS') this.options.progress?.status(message.trace.stream_status.stream_descriptor.name, message.trace.stream_status.status);
+        return;
+      case 'LOG':
+        this.options.progress?.log(message.log.level, message.log.message);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** A RECORD line exactly as `read` prints it: it goes to the batch without being parsed. */
+  async addRecord(line: string | Buffer, stream: string, livemode: boolean | undefined, account?: unknown, origin?: number): Promise<void> {
+    this.throwIfFailed();
+    if (!(STREAM_NAMES as readonly string[]).includes(stream)) throw new UserError(`A record names an unknown stream "${stream}"; the streams are ${STREAM_NAMES.join(', ')}.`);
+    await this.batch.addLine(line, stream, livemode, origin);
+    this.stats.records++;
+    this.options.progress?.record(stream, typeof account === 'string' ? account : undefined);
+  }
+
+  async addState(message: StreamStateMessage): Promise<void> {
+    this.throwIfFailed();
+    const stream = message.state.stream.stream_descriptor.name as StreamName;
+    if (!(STREAM_NAMES as readonly string[]).includes(stream)) throw new UserError(`A STATE names an unknown stream "${stream}".`);
+    const parsed = StreamStateSchema.safeParse(message.state.stream.stream_state);
+    if (!parsed.success) throw new UserError(`The STATE of ${stream} is not one stripe-elt read writes: ${parsed.error.issues[0]?.message ?? 'unknown problem'}.`);
+    this.states.set(stream, parsed.data);
+    this.stateMessages.push(message);
+    if (this.batch.records >= this.batchRecords || performance.now() - this.lastCommit >= BATCH_MS) await this.commit();
+  }
+
+  /** Commits everything received so far (the end of a read). */
+  async flush(): Promise<void> {
+    await this.commit();
+    await this.committing;
+    this.throwIfFailed();
+  }
+
+  /** Drops what was received since the last commit: the input went wrong. */
+  async abandon(): Promise<void> {
+    await this.committing?.catch(() => undefined);
+    this.batch.discard();
+    this.batch = new BatchFile();
+    this.states = new Map();
+    this.stateMessages = [];
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  private async commit(): Promise<void> {
+    // At most one commit in flight: the next one waits for it (backpressure for the reader).
+    await this.committing;
+    this.throwIfFailed();
+    if (this.batch.records === 0 && this.states.size === 0) return;
+    const batch = this.batch;
+    const states = this.states;
+    const messages = this.stateMessages;
+    this.batch = new BatchFile();
+    this.states = new Map();
+    this.stateMessages = [];
+    this.lastCommit = performance.now();
+    this.committing = (async () => {
+      try {
+        await batch.seal();
+        const result = await this.loader.commit(batch, states);
+        this.stats.commits++;
+        this.stats.swept += result.swept;
+        for (const [stream, rows] of result.rows) this.stats.rows.set(stream, (this.stats.rows.get(stream) ?? 0) + rows);
+        this.options.progress?.committed(batch.records);
+        if (this.options.onCommitted) await this.options.onCommitted(messages);
+      } catch (error) {
+        this.failure ??= error;
+      } finally {
+        batch.discard();
+      }
+    })();
+  }
+}

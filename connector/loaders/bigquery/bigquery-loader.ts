@@ -1,0 +1,302 @@
+// The BigQuery warehouse, for when one machine is not enough. Datasets `stripe_raw`,
+// `stripe_marts` and `stripe_elt` (a prefix allowed) in the given location; credentials the
+// Google way (Application Default Credentials, GOOGLE_APPLICATION_CREDENTIALS). A batch goes up
+// with a load job (newline-delimited JSON) into a staging table, then one multi-statement
+// transaction merges it into the raw tables under the newest-state rule, stores the states and
+// marks deleted what completed backfills no longer list. No streaming inserts.
+import { BigQuery, type Dataset, type TableField, type TableMetadata } from '@google-cloud/bigquery';
+import { OAuth2Client } from 'google-auth-library';
+import type { Mode } from '../../config.js';
+import { UserError } from '../../errors.js';
+import { STREAM_NAMES, type StreamName } from '../../streams/catalog.js';
+import { StreamStateSchema, type StreamState } from '../../sync/state.js';
+import type { BatchFile } from '../batch.js';
+import { modeMismatch, warehouseNames, type CommitResult, type Loader, type RawRow, type WarehouseNames } from '../loader.js';
+import { newCompleteBackfills } from '../sweeps.js';
+import type { WarehouseOptions } from '../warehouse.js';
+
+const RAW_FIELDS: TableField[] = [
+  { name: 'account_id', type: 'STRING', mode: 'REQUIRED' },
+  { name: 'id', type: 'STRING', mode: 'REQUIRED' },
+  { name: 'livemode', type: 'BOOL' },
+  { name: 'created', type: 'TIMESTAMP' },
+  { name: 'is_deleted', type: 'BOOL', mode: 'REQUIRED' },
+  { name: 'observed_at', type: 'TIMESTAMP', mode: 'REQUIRED' },
+  { name: 'synced_at', type: 'TIMESTAMP', mode: 'REQUIRED' },
+  { name: 'data', type: 'JSON', mode: 'REQUIRED' },
+];
+
+const STATE_FIELDS: TableField[] = [
+  { name: 'stream', type: 'STRING', mode: 'REQUIRED' },
+  { name: 'state', type: 'JSON', mode: 'REQUIRED' },
+  { name: 'updated_at', type: 'TIMESTAMP', mode: 'REQUIRED' },
+];
+
+const SETTINGS_FIELDS: TableField[] = [
+  { name: 'key', type: 'STRING', mode: 'REQUIRED' },
+  { name: 'value', type: 'STRING', mode: 'REQUIRED' },
+];
+
+/** The batch file's lines, as the staging table holds them. */
+const BATCH_FIELDS: TableField[] = [
+  { name: 'seq', type: 'INT64' },
+  { name: 'type', type: 'STRING' },
+  {
+    name: 'record',
+    type: 'RECORD',
+    fields: [
+      { name: 'stream', type: 'STRING' },
+      { name: 'data', type: 'JSON' },
+      { name: 'emitted_at', type: 'INT64' },
+    ],
+  },
+];
+
+const BATCH_TABLE = 'batch';
+
+/** A field of the record's data, as text. */
+function field(name: string): string {
+  return `JSON_VALUE(record.data, '$.${name}')`;
+}
+
+export class BigQueryLoader implements Loader {
+  readonly description: string;
+  private readonly client: BigQuery;
+  private readonly names: WarehouseNames;
+  private readonly location: string;
+  private readonly tables = new Set<string>();
+
+  constructor(
+    readonly project: string,
+    options: WarehouseOptions = {},
+  ) {
+    this.description = `bigquery:${project}`;
+    this.names = warehouseNames(options.datasetPrefix ?? '');
+    this.location = options.location ?? 'US';
+    // Application Default Credentials, unless an access token is given (BIGQUERY_ACCESS_TOKEN,
+    // for instance from `gcloud auth print-access-token`).
+    const token = options.accessToken ?? process.env.BIGQUERY_ACCESS_TOKEN;
+    this.client = new BigQuery({
+      projectId: project,
+      location: this.location,
+      ...(options.apiEndpoint ? { apiEndpoint: options.apiEndpoint } : {}),
+      ...(token ? { authClient: new OAuth2Client({ credentials: { access_token: token } }) } : {}),
+    });
+  }
+
+  private ref(dataset: string, table: string): string {
+    return `\`${this.project}.${dataset}.${table}\``;
+  }
+
+  private raw(stream: string): string {
+    return this.ref(this.names.raw, stream);
+  }
+
+  private meta(table: string): string {
+    return this.ref(this.names.meta, table);
+  }
+
+  private async query(sql: string, params: Record<string, string | number | boolean> = {}): Promise<Record<string, unknown>[]> {
+    const [job] = await this.client.createQueryJob({ query: sql, params, location: this.location, useLegacySql: false });
+    const [rows] = await job.getQueryResults();
+    return rows as Record<string, unknown>[];
+  }
+
+  private async ensureDataset(name: string): Promise<Dataset> {
+    const dataset = this.client.dataset(name, { location: this.location });
+    const [exists] = await dataset.exists();
+    if (!exists) await dataset.create({ location: this.location });
+    return dataset;
+  }
+
+  private async ensureTable(dataset: string, table: string, metadata: TableMetadata): Promise<void> {
+    const key = `${dataset}.${table}`;
+    if (this.tables.has(key)) return;
+    const handle = this.client.dataset(dataset).table(table);
+    const [exists] = await handle.exists();
+    if (!exists) await this.client.dataset(dataset).createTable(table, metadata);
+    this.tables.add(key);
+  }
+
+  async open(): Promise<void> {
+    try {
+      for (const dataset of [this.names.raw, this.names.marts, this.names.meta]) await this.ensureDataset(dataset);
+      await this.ensureTable(this.names.meta, 'state', { schema: { fields: STATE_FIELDS } });
+      await this.ensureTable(this.names.meta, 'settings', { schema: { fields: SETTINGS_FIELDS } });
+    } catch (error) {
+      throw new UserError(`Cannot open the BigQuery warehouse ${this.description}: ${(error as Error).message}. Check the project, and the credentials (gcloud auth application-default login, or GOOGLE_APPLICATION_CREDENTIALS).`);
+    }
+  }
+
+  private async ensureRawTable(stream: string): Promise<void> {
+    // Partitioned by day of creation, clustered by account: the filters analysts use.
+    await this.ensureTable(this.names.raw, stream, {
+      schema: { fields: RAW_FIELDS },
+      timePartitioning: { type: 'DAY', field: 'created' },
+      clustering: { fields: ['account_id'] },
+    });
+  }
+
+  async mode(): Promise<Mode | null> {
+    const rows = await this.query(`SELECT value FROM ${this.meta('settings')} WHERE key = 'mode'`);
+    const value = rows[0]?.value;
+    return value === 'test' || value === 'live' ? value : null;
+  }
+
+  async states(): Promise<Map<StreamName, StreamState>> {
+    const rows = await this.query(`SELECT stream, TO_JSON_STRING(state) AS state FROM ${this.meta('state')}`);
+    const states = new Map<StreamName, StreamState>();
+    for (const row of rows) {
+      const parsed = StreamStateSchema.safeParse(JSON.parse(String(row.state)));
+      if (!parsed.success) throw new UserError(`The state of ${String(row.stream)} in ${this.description} is not one this version wrote; reset the stream.`);
+      states.set(String(row.stream) as StreamName, parsed.data);
+    }
+    return states;
+  }
+
+  async commit(batch: BatchFile, states: ReadonlyMap<StreamName, StreamState>): Promise<CommitResult> {
+    for (const stream of [...batch.streams, ...states.keys()]) {
+      if (!(STREAM_NAMES as readonly string[]).includes(stream)) throw new UserError(`A record names an unknown stream "${stream}".`);
+      await this.ensureRawTable(stream);
+    }
+    const statements: string[] = [];
+    const params: Record<string, string | number> = {};
+    let incoming: Mode | null = null;
+    if (batch.records > 0) {
+      await this.client
+        .dataset(this.names.meta)
+        .table(BATCH_TABLE)
+        .load(batch.path, { sourceFormat: 'NEWLINE_DELIMITED_JSON', writeDisposition: 'WRITE_TRUNCATE', schema: { fields: BATCH_FIELDS } });
+      incoming = await this.checkRecords();
+      for (const stream of batch.streams) statements.push(this.mergeStatement(stream));
+    }
+    const previous = await this.states();
+    let n = 0;
+    for (const [stream, state] of states) {
+      for (const complete of newCompleteBackfills(previous.get(stream), state)) {
+        statements.push(
+          `UPDATE ${this.raw(stream)} SET is_deleted = TRUE, synced_at = CURRENT_TIMESTAMP()
+           WHERE account_id = @account_${n} AND NOT is_deleted
+             AND created BETWEEN TIMESTAMP_SECONDS(@from_${n}) AND TIMESTAMP_SECONDS(@to_${n})
+             AND observed_at < TIMESTAMP_SECONDS(@to_${n})`,
+        );
+        Object.assign(params, { [`account_${n}`]: complete.account, [`from_${n}`]: complete.from, [`to_${n}`]: complete.to });
+        n++;
+      }
+      statements.push(
+        `MERGE INTO ${this.meta('state')} AS t
+         USING (SELECT @stream_${n} AS stream, PARSE_JSON(@state_${n}) AS state) AS s ON t.stream = s.stream
+         WHEN MATCHED THEN UPDATE SET state = s.state, updated_at = CURRENT_TIMESTAMP()
+         WHEN NOT MATCHED THEN INSERT (stream, state, updated_at) VALUES (s.stream, s.state, CURRENT_TIMESTAMP())`,
+      );
+      Object.assign(params, { [`stream_${n}`]: stream, [`state_${n}`]: JSON.stringify(state) });
+      n++;
+    }
+    if (incoming && !(await this.mode())) {
+      statements.push(`INSERT INTO ${this.meta('settings')} (key, value) VALUES ('mode', @mode)`);
+      params.mode = incoming;
+    }
+    if (statements.length > 0) await this.query(['BEGIN TRANSACTION', ...statements, 'COMMIT TRANSACTION'].join(';\n').concat(';'), params);
+    return { rows: new Map([...batch.streams].map((stream) => [stream, batch.countOf(stream)])), swept: 0 };
+  }
+
+  /** Every record must be one of ours and of the warehouse's mode; returns the records' mode. */
+  private async checkRecords(): Promise<Mode | null> {
+    const staging = this.meta(BATCH_TABLE);
+    const [foreign] = await this.query(
+      `SELECT SUM(IF(${field('account_id')} IS NULL OR ${field('id')} IS NULL OR ${field('observed_at')} IS NULL, 1, 0)) AS foreign_records,
+              MIN(IF(${field('account_id')} IS NULL OR ${field('id')} IS NULL OR ${field('observed_at')} IS NULL, seq, NULL)) AS first_foreign
+       FROM ${staging}`,
+    );
+    if (Number(foreign?.foreign_records ?? 0) > 0) {
+      throw new UserError(
+        `${String(foreign?.foreign_records)} records lack account_id, id or observed_at (the first is record ${String(foreign?.first_foreign)} of the batch): ` +
+          'the warehouse loads the records of stripe-elt read.',
+      );
+    }
+    const modes = await this.query(`SELECT DISTINCT SAFE_CAST(${field('livemode')} AS BOOL) AS livemode FROM ${staging} WHERE ${field('livemode')} IS NOT NULL`);
+    if (modes.length > 1) throw new UserError('The records mix test-mode and live-mode data; one warehouse holds one mode.');
+    if (modes.length === 0) return null;
+    const incoming: Mode = modes[0]?.livemode === true ? 'live' : 'test';
+    const held = await this.mode();
+    if (held && held !== incoming) throw new UserError(modeMismatch(this.description, held, incoming));
+    return incoming;
+  }
+
+  /** The same newest-state rule as the DuckDB warehouse (see duckdb-loader.ts). */
+  private mergeStatement(stream: string): string {
+    return `MERGE INTO ${this.raw(stream)} AS t
+      USING (
+        SELECT * FROM (
+          SELECT ${field('account_id')} AS account_id, ${field('id')} AS id,
+                 SAFE_CAST(${field('livemode')} AS BOOL) AS livemode,
+                 TIMESTAMP_SECONDS(SAFE_CAST(${field('created')} AS INT64)) AS created,
+                 COALESCE(SAFE_CAST(${field('deleted')} AS BOOL), FALSE) AS is_deleted,
+                 TIMESTAMP_SECONDS(SAFE_CAST(${field('observed_at')} AS INT64)) AS observed_at,
+                 ${field('created')} IS NULL AS is_stub,
+                 record.data AS data,
+                 ROW_NUMBER() OVER (
+                   PARTITION BY ${field('account_id')}, ${field('id')}
+                   ORDER BY SAFE_CAST(${field('observed_at')} AS INT64) DESC, COALESCE(SAFE_CAST(${field('deleted')} AS BOOL), FALSE) DESC, seq DESC) AS newest
+          FROM ${this.meta(BATCH_TABLE)} WHERE record.stream = '${stream}')
+        WHERE newest = 1) AS s
+      ON t.account_id = s.account_id AND t.id = s.id
+      WHEN MATCHED AND (s.observed_at > t.observed_at OR (s.observed_at = t.observed_at AND (s.is_deleted OR NOT t.is_deleted))) THEN UPDATE SET
+        livemode = COALESCE(s.livemode, t.livemode),
+        created = COALESCE(s.created, t.created),
+        is_deleted = s.is_deleted,
+        observed_at = s.observed_at,
+        synced_at = CURRENT_TIMESTAMP(),
+        data = IF(s.is_stub, t.data, s.data)
+      WHEN NOT MATCHED THEN INSERT (account_id, id, livemode, created, is_deleted, observed_at, synced_at, data)
+        VALUES (s.account_id, s.id, s.livemode, s.created, s.is_deleted, s.observed_at, CURRENT_TIMESTAMP(), s.data)`;
+  }
+
+  async reset(streams: readonly StreamName[] | 'all'): Promise<void> {
+    const names = streams === 'all' ? [...STREAM_NAMES] : streams;
+    for (const stream of names) {
+      await this.client.dataset(this.names.raw).table(stream).delete({ ignoreNotFound: true });
+      this.tables.delete(`${this.names.raw}.${stream}`);
+    }
+    const params: Record<string, string> = {};
+    names.forEach((stream, i) => (params[`stream_${i}`] = stream));
+    const statements = names.map((_, i) => `DELETE FROM ${this.meta('state')} WHERE stream = @stream_${i}`);
+    if (streams === 'all') statements.push(`DELETE FROM ${this.meta('settings')} WHERE key = 'mode'`);
+    await this.query(['BEGIN TRANSACTION', ...statements, 'COMMIT TRANSACTION'].join(';\n').concat(';'), params);
+  }
+
+  private async existingRawTables(): Promise<string[]> {
+    const [tables] = await this.client.dataset(this.names.raw).getTables();
+    return tables.map((t) => t.id as string).filter((id) => (STREAM_NAMES as readonly string[]).includes(id));
+  }
+
+  async rowCounts(): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    for (const stream of await this.existingRawTables()) {
+      const [row] = await this.query(`SELECT COUNT(*) AS n FROM ${this.raw(stream)}`);
+      counts.set(stream, Number(row?.n ?? 0));
+    }
+    return counts;
+  }
+
+  async readRows(stream: StreamName): Promise<RawRow[]> {
+    if (!(await this.existingRawTables()).includes(stream)) return [];
+    const rows = await this.query(
+      `SELECT account_id, id, livemode, is_deleted, UNIX_SECONDS(created) AS created, UNIX_SECONDS(observed_at) AS observed_at, TO_JSON_STRING(data) AS data
+       FROM ${this.raw(stream)} ORDER BY account_id, id`,
+    );
+    return rows.map((row) => ({
+      account_id: String(row.account_id),
+      id: String(row.id),
+      livemode: row.livemode === null ? null : Boolean(row.livemode),
+      is_deleted: Boolean(row.is_deleted),
+      created: row.created === null ? null : Number(row.created),
+      observed_at: Number(row.observed_at),
+      data: JSON.parse(String(row.data)) as Record<string, unknown>,
+    }));
+  }
+
+  async close(): Promise<void> {
+    // The client holds no connection to close.
+  }
+}

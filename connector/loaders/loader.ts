@@ -1,0 +1,73 @@
+// The warehouse port: what loading needs from a warehouse, whatever the engine. A second engine
+// is a second implementation of this interface (one folder per engine), and one contract test
+// suite runs over every implementation.
+import type { Mode } from '../config.js';
+import type { StreamName } from '../streams/catalog.js';
+import type { StreamState } from '../sync/state.js';
+import type { BatchFile } from './batch.js';
+
+/** The schemas (DuckDB) or datasets (BigQuery) the warehouse uses. */
+export interface WarehouseNames {
+  /** `stripe_raw`: one table per stream. */
+  readonly raw: string;
+  /** `stripe_marts`: the models' output. */
+  readonly marts: string;
+  /** `stripe_elt`: bookkeeping (state, settings, model versions). */
+  readonly meta: string;
+}
+
+export function warehouseNames(prefix = ''): WarehouseNames {
+  return { raw: `${prefix}stripe_raw`, marts: `${prefix}stripe_marts`, meta: `${prefix}stripe_elt` };
+}
+
+export interface CommitResult {
+  /** Rows written (inserted or updated) per stream. */
+  readonly rows: ReadonlyMap<string, number>;
+  /** Rows marked deleted because a completed backfill no longer listed them. */
+  readonly swept: number;
+}
+
+/** A raw table's row, as tests and tools read it back. */
+export interface RawRow {
+  readonly account_id: string;
+  readonly id: string;
+  readonly livemode: boolean | null;
+  readonly is_deleted: boolean;
+  /** Unix seconds. */
+  readonly created: number | null;
+  readonly observed_at: number;
+  readonly data: Record<string, unknown>;
+}
+
+export interface Loader {
+  /** `duckdb:stripe.duckdb`, `bigquery:my-project`: for messages. */
+  readonly description: string;
+  /** Creates what is missing (schemas, bookkeeping tables); fails at once if another load holds the warehouse. */
+  open(): Promise<void>;
+  /** The mode (test or live) of the data the warehouse holds, if it holds any. */
+  mode(): Promise<Mode | null>;
+  /** The state of every stream, as the last commit left it. */
+  states(): Promise<Map<StreamName, StreamState>>;
+  /**
+   * Atomically: merges the batch's records into the raw tables (the newest state of each object
+   * wins), stores the batch's states, and marks deleted what completed backfills no longer list.
+   * Refuses records of the other mode.
+   */
+  commit(batch: BatchFile, states: ReadonlyMap<StreamName, StreamState>): Promise<CommitResult>;
+  /** Drops the raw tables and state of these streams (every stream: also forgets the mode). */
+  reset(streams: readonly StreamName[] | 'all'): Promise<void>;
+  /** Rows per raw table, deleted ones included. */
+  rowCounts(): Promise<Map<string, number>>;
+  /** Every row of a raw table, in (account_id, id) order. */
+  readRows(stream: StreamName): Promise<RawRow[]>;
+  close(): Promise<void>;
+}
+
+/** The sentence for data of the other mode. */
+export function modeMismatch(warehouse: string, held: Mode, incoming: Mode): string {
+  return (
+    `${warehouse} holds ${held}-mode data, and these records are ${incoming}-mode data: test and live data are kept in ` +
+    `separate warehouses. Load into another one (for example --warehouse duckdb:stripe-${incoming}.duckdb), or empty this ` +
+    'one first with `stripe-elt reset --yes`.'
+  );
+}

@@ -1,0 +1,318 @@
+// A local HTTP endpoint that plays BigQuery's REST API for the calls the @google-cloud/bigquery
+// client makes on behalf of the BigQuery loader: datasets and tables (get, insert, list,
+// delete), load jobs by multipart upload, query jobs and their results. Every query is checked
+// with a BigQuery-dialect parser (sql-parser-cst) and then run, translated, on DuckDB, which
+// holds the datasets as schemas: the loader's SQL is executed for real, not just recorded.
+// Requests are kept for tests to assert on.
+import { randomUUID } from 'node:crypto';
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { parse as parseSql } from 'sql-parser-cst';
+import { duckdbType, toDuckDB } from './translate.js';
+
+interface Field {
+  name: string;
+  type: string;
+  mode?: string;
+  fields?: Field[];
+}
+
+interface TableResource {
+  tableReference: { projectId: string; datasetId: string; tableId: string };
+  schema: { fields: Field[] };
+  timePartitioning?: { type: string; field?: string };
+  clustering?: { fields: string[] };
+}
+
+interface QueryParameter {
+  name: string;
+  parameterType: { type: string };
+  parameterValue: { value?: string | null };
+}
+
+interface JobResource {
+  kind: 'bigquery#job';
+  id: string;
+  jobReference: { projectId: string; jobId: string; location: string };
+  configuration: Record<string, unknown>;
+  status: { state: 'DONE'; errorResult?: { reason: string; message: string }; errors?: { reason: string; message: string }[] };
+  statistics: Record<string, unknown>;
+}
+
+export interface RecordedRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query: Record<string, string>;
+  /** The JSON body; for an upload, the job's metadata. */
+  readonly body: unknown;
+  /** For an upload, the uploaded data. */
+  readonly upload?: string;
+}
+
+interface QueryResult {
+  schema: { fields: Field[] };
+  rows: { f: { v: unknown }[] }[];
+}
+
+export class FakeBigQuery {
+  readonly requests: RecordedRequest[] = [];
+  /** Every SQL text a query job carried, as sent. */
+  readonly queries: string[] = [];
+  private readonly datasets = new Map<string, { location: string }>();
+  private readonly tables = new Map<string, TableResource>();
+  private readonly jobs = new Map<string, JobResource & { result?: QueryResult }>();
+  private readonly server: Server;
+  private readonly scratch = mkdtempSync(join(tmpdir(), 'fake-bigquery-'));
+  private db!: DuckDBConnection;
+  private instance!: DuckDBInstance;
+  /** Operations run one at a time, as in a single BigQuery session. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor() {
+    this.server = createServer((req, res) => {
+      this.queue = this.queue.then(() => this.handle(req, res)).catch((error: unknown) => sendJson(res, 500, { error: { code: 500, message: String(error) } }));
+    });
+  }
+
+  async start(): Promise<string> {
+    this.instance = await DuckDBInstance.create(':memory:');
+    this.db = await this.instance.connect();
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', () => resolve()));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+    this.db.closeSync();
+    this.instance.closeSync();
+    rmSync(this.scratch, { recursive: true, force: true });
+  }
+
+  /** The definition of a table, as tables.insert received it. */
+  table(dataset: string, table: string): TableResource | undefined {
+    return this.tables.get(`${dataset}.${table}`);
+  }
+
+  /** The configurations of the jobs of one kind (`load` or `query`), in order. */
+  jobConfigurations(kind: 'load' | 'query'): Record<string, unknown>[] {
+    return [...this.jobs.values()].map((job) => job.configuration[kind] as Record<string, unknown> | undefined).filter((c): c is Record<string, unknown> => c !== undefined);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const raw = await readBody(req);
+    const query = Object.fromEntries(url.searchParams);
+    const path = url.pathname;
+    const contentType = req.headers['content-type'] ?? '';
+    if (path.startsWith('/upload/bigquery/v2/') && contentType.startsWith('multipart/related')) {
+      const [metadata, data] = parseMultipart(raw, contentType);
+      this.requests.push({ method: req.method ?? 'GET', path, query, body: metadata, upload: data });
+      return this.loadJob(res, metadata as { configuration: { load: Record<string, unknown> }; jobReference: { jobId: string; projectId: string; location?: string } }, data);
+    }
+    const body: unknown = raw.length > 0 ? JSON.parse(raw.toString('utf8')) : undefined;
+    this.requests.push({ method: req.method ?? 'GET', path, query, body });
+    const parts = path.replace(/^\/bigquery\/v2\//, '').split('/');
+    const [, project = '', collection, name, sub, subName] = parts;
+    const method = req.method ?? 'GET';
+    if (collection === 'datasets' && name === undefined && method === 'POST') return this.createDataset(res, body as { datasetReference: { datasetId: string }; location?: string });
+    if (collection === 'datasets' && name !== undefined && sub === undefined && method === 'GET') {
+      const dataset = this.datasets.get(name);
+      if (!dataset) return notFound(res, `Not found: Dataset ${project}:${name}`);
+      return sendJson(res, 200, { kind: 'bigquery#dataset', id: `${project}:${name}`, datasetReference: { projectId: project, datasetId: name }, location: dataset.location });
+    }
+    if (collection === 'datasets' && name !== undefined && sub === 'tables') {
+      if (!this.datasets.has(name)) return notFound(res, `Not found: Dataset ${project}:${name}`);
+      if (subName === undefined && method === 'POST') return this.createTable(res, project, name, body as TableResource);
+      if (subName === undefined && method === 'GET') {
+        const tables = [...this.tables.values()].filter((t) => t.tableReference.datasetId === name);
+        return sendJson(res, 200, { kind: 'bigquery#tableList', tables: tables.map((t) => ({ kind: 'bigquery#table', id: `${project}:${name}.${t.tableReference.tableId}`, tableReference: t.tableReference })), totalItems: tables.length });
+      }
+      const table = subName ? this.tables.get(`${name}.${subName}`) : undefined;
+      if (method === 'GET') return table ? sendJson(res, 200, { kind: 'bigquery#table', ...table }) : notFound(res, `Not found: Table ${project}:${name}.${subName}`);
+      if (method === 'DELETE') {
+        if (!table) return notFound(res, `Not found: Table ${project}:${name}.${subName}`);
+        await this.db.run(`DROP TABLE IF EXISTS "${name}"."${subName}"`);
+        this.tables.delete(`${name}.${subName}`);
+        res.writeHead(204).end();
+        return;
+      }
+    }
+    if (collection === 'jobs' && name === undefined && method === 'POST') return this.queryJob(res, project, body as { configuration: { query: { query: string; queryParameters?: QueryParameter[] } }; jobReference?: { jobId?: string; location?: string } });
+    if (collection === 'jobs' && name !== undefined && method === 'GET') {
+      const job = this.jobs.get(name);
+      return job ? sendJson(res, 200, jobView(job)) : notFound(res, `Not found: Job ${project}:${name}`);
+    }
+    if (collection === 'queries' && name !== undefined && method === 'GET') {
+      const job = this.jobs.get(name);
+      if (!job) return notFound(res, `Not found: Job ${project}:${name}`);
+      if (job.status.errorResult) return sendJson(res, 400, { error: { code: 400, message: job.status.errorResult.message, errors: job.status.errors } });
+      const result = job.result ?? { schema: { fields: [] }, rows: [] };
+      return sendJson(res, 200, { kind: 'bigquery#getQueryResultsResponse', jobReference: job.jobReference, jobComplete: true, schema: result.schema, rows: result.rows, totalRows: String(result.rows.length) });
+    }
+    return sendJson(res, 404, { error: { code: 404, message: `the local BigQuery endpoint does not play ${method} ${path}` } });
+  }
+
+  private async createDataset(res: ServerResponse, body: { datasetReference: { datasetId: string }; location?: string }): Promise<void> {
+    const name = body.datasetReference.datasetId;
+    if (this.datasets.has(name)) return sendJson(res, 409, { error: { code: 409, message: `Already Exists: Dataset ${name}` } });
+    this.datasets.set(name, { location: body.location ?? 'US' });
+    await this.db.run(`CREATE SCHEMA "${name}"`);
+    sendJson(res, 200, { kind: 'bigquery#dataset', datasetReference: body.datasetReference, location: body.location ?? 'US' });
+  }
+
+  private async createTable(res: ServerResponse, project: string, dataset: string, body: TableResource): Promise<void> {
+    const name = body.tableReference.tableId;
+    if (this.tables.has(`${dataset}.${name}`)) return sendJson(res, 409, { error: { code: 409, message: `Already Exists: Table ${project}:${dataset}.${name}` } });
+    await this.defineTable(dataset, name, body.schema.fields);
+    const resource: TableResource = { ...body, tableReference: { projectId: project, datasetId: dataset, tableId: name } };
+    this.tables.set(`${dataset}.${name}`, resource);
+    sendJson(res, 200, { kind: 'bigquery#table', ...resource });
+  }
+
+  private async defineTable(dataset: string, table: string, fields: Field[]): Promise<void> {
+    const columns = fields.map((f) => `"${f.name}" ${duckdbType(f)}${f.mode === 'REQUIRED' ? ' NOT NULL' : ''}`).join(', ');
+    await this.db.run(`CREATE OR REPLACE TABLE "${dataset}"."${table}" (${columns})`);
+  }
+
+  private newJob(project: string, jobId: string | undefined, location: string | undefined, configuration: Record<string, unknown>): JobResource {
+    const id = jobId ?? randomUUID();
+    const job: JobResource = {
+      kind: 'bigquery#job',
+      id: `${project}:${location ?? 'US'}.${id}`,
+      jobReference: { projectId: project, jobId: id, location: location ?? 'US' },
+      configuration,
+      status: { state: 'DONE' },
+      statistics: { creationTime: String(Date.now()), startTime: String(Date.now()), endTime: String(Date.now()) },
+    };
+    this.jobs.set(id, job);
+    return job;
+  }
+
+  private async loadJob(res: ServerResponse, metadata: { configuration: { load: Record<string, unknown> }; jobReference: { jobId: string; projectId: string; location?: string } }, data: string): Promise<void> {
+    const load = metadata.configuration.load as { destinationTable: { datasetId: string; tableId: string }; sourceFormat?: string; writeDisposition?: string; schema?: { fields: Field[] } };
+    const job = this.newJob(metadata.jobReference.projectId, metadata.jobReference.jobId, metadata.jobReference.location, { load });
+    try {
+      if (load.sourceFormat !== 'NEWLINE_DELIMITED_JSON') throw new Error(`the local endpoint loads NEWLINE_DELIMITED_JSON only, not ${String(load.sourceFormat)}`);
+      const key = `${load.destinationTable.datasetId}.${load.destinationTable.tableId}`;
+      const fields = load.schema?.fields ?? this.tables.get(key)?.schema.fields;
+      if (!fields) throw new Error(`Not found: Table ${key} (and no schema given)`);
+      if (load.writeDisposition === 'WRITE_TRUNCATE' || !this.tables.has(key)) {
+        await this.defineTable(load.destinationTable.datasetId, load.destinationTable.tableId, fields);
+        this.tables.set(key, { tableReference: { projectId: metadata.jobReference.projectId, datasetId: load.destinationTable.datasetId, tableId: load.destinationTable.tableId }, schema: { fields } });
+      }
+      const file = join(this.scratch, `${job.jobReference.jobId}.ndjson`);
+      writeFileSync(file, data);
+      const columns = fields.map((f) => `${JSON.stringify(f.name).replaceAll('"', "'")}: '${duckdbType(f).replaceAll("'", "''")}'`).join(', ');
+      const result = await this.db.run(`INSERT INTO "${load.destinationTable.datasetId}"."${load.destinationTable.tableId}" SELECT * FROM read_json('${file}', format = 'newline_delimited', columns = {${columns}})`);
+      job.statistics.load = { outputRows: String(result.rowsChanged) };
+      rmSync(file);
+    } catch (error) {
+      job.status.errorResult = { reason: 'invalid', message: (error as Error).message };
+      job.status.errors = [job.status.errorResult];
+    }
+    sendJson(res, 200, jobView(job));
+  }
+
+  private async queryJob(res: ServerResponse, project: string, body: { configuration: { query: { query: string; queryParameters?: QueryParameter[] } }; jobReference?: { jobId?: string; location?: string } }): Promise<void> {
+    const config = body.configuration.query;
+    const sql = config.query;
+    this.queries.push(sql);
+    try {
+      parseSql(sql, { dialect: 'bigquery', paramTypes: ['@name'] });
+    } catch (error) {
+      // BigQuery refuses what it cannot parse, before running anything.
+      return sendJson(res, 400, { error: { code: 400, message: `Syntax error: ${(error as Error).message.split('\n')[0]}`, status: 'INVALID_ARGUMENT' } });
+    }
+    const job = this.newJob(project, body.jobReference?.jobId, body.jobReference?.location, { query: config });
+    const params = new Map<string, string | number | boolean | null>();
+    for (const p of config.queryParameters ?? []) {
+      const value = p.parameterValue.value ?? null;
+      const type = p.parameterType.type;
+      params.set(p.name, value === null ? null : type === 'INT64' ? Number(value) : type === 'BOOL' ? value === 'true' : value);
+    }
+    try {
+      const statements = await this.db.extractStatements(toDuckDB(sql, params));
+      for (let i = 0; i < statements.count; i++) {
+        const prepared = await statements.prepare(i);
+        const result = await prepared.runAndReadAll();
+        if (i === statements.count - 1 && result.columnCount > 0) {
+          (job as JobResource & { result?: QueryResult }).result = queryResult(result.columnNames(), result.columnTypes().map(String), result.getRowsJson());
+        }
+      }
+      job.statistics.query = { statementType: statements.count > 1 ? 'SCRIPT' : 'SELECT' };
+    } catch (error) {
+      // A failed script leaves nothing behind, as BigQuery's transactions do.
+      if (/BEGIN\s+TRANSACTION/i.test(sql)) await this.db.run('ROLLBACK').catch(() => undefined);
+      job.status.errorResult = { reason: 'invalidQuery', message: (error as Error).message };
+      job.status.errors = [job.status.errorResult];
+    }
+    sendJson(res, 200, jobView(job));
+  }
+}
+
+function jobView(job: JobResource): JobResource {
+  const { ...view } = job as JobResource & { result?: unknown };
+  delete (view as { result?: unknown }).result;
+  return view;
+}
+
+/** DuckDB values in the REST API's row format ({f: [{v}]}), with BigQuery's type names. */
+function queryResult(names: string[], types: string[], rows: unknown[][]): QueryResult {
+  const bigqueryType = (duck: string): string => {
+    if (/^(BIGINT|INTEGER|HUGEINT|SMALLINT|TINYINT|UBIGINT)/.test(duck)) return 'INTEGER';
+    if (/^(DOUBLE|FLOAT|DECIMAL)/.test(duck)) return 'FLOAT';
+    if (duck === 'BOOLEAN') return 'BOOLEAN';
+    if (duck.startsWith('TIMESTAMP')) return 'TIMESTAMP';
+    if (duck === 'JSON') return 'JSON';
+    return 'STRING';
+  };
+  const fields = names.map((name, i) => ({ name, type: bigqueryType(types[i] ?? 'VARCHAR'), mode: 'NULLABLE' }));
+  return {
+    schema: { fields },
+    rows: rows.map((row) => ({
+      f: row.map((value, i) => {
+        if (value === null || value === undefined) return { v: null };
+        const type = fields[i]?.type;
+        if (type === 'TIMESTAMP') return { v: String(Date.parse(String(value).replace(' ', 'T').replace(/\+00$/, 'Z')) / 1000) };
+        return { v: typeof value === 'object' ? JSON.stringify(value) : String(value) };
+      }),
+    })),
+  };
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/** A multipart/related upload: the job's JSON metadata, then the data. */
+function parseMultipart(body: Buffer, contentType: string): [unknown, string] {
+  const boundary = /boundary=("?)([^";]+)\1/.exec(contentType)?.[2];
+  if (!boundary) throw new Error('multipart upload without a boundary');
+  const text = body.toString('utf8');
+  const parts = text.split(`--${boundary}`).slice(1, -1).map((part) => {
+    const split = part.indexOf('\r\n\r\n');
+    return part.slice(split + 4).replace(/\r\n$/, '');
+  });
+  return [JSON.parse(parts[0] ?? '{}'), parts[1] ?? ''];
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  res.writeHead(status, { 'Content-Type': 'application/json' });
+  res.end(JSON.stringify(value));
+}
+
+function notFound(res: ServerResponse, message: string): void {
+  sendJson(res, 404, { error: { code: 404, message, errors: [{ reason: 'notFound', message }], status: 'NOT_FOUND' } });
+}

@@ -1,0 +1,97 @@
+// BigQuery's SQL, as the BigQuery loader writes it, turned into DuckDB's, so that the local
+// endpoint can run what the loader sends. It covers the functions and types the loader uses;
+// anything else is left as it is, and DuckDB will refuse it loudly.
+
+/** Rewrites every call `NAME(args)` with `replace(args)`, respecting nested parentheses and strings. */
+export function rewriteCalls(sql: string, name: string, replace: (args: string) => string): string {
+  const pattern = new RegExp(`\\b${name}\\s*\\(`, 'gi');
+  let out = '';
+  let at = 0;
+  for (let match = pattern.exec(sql); match; match = pattern.exec(sql)) {
+    const open = match.index + match[0].length;
+    let depth = 1;
+    let i = open;
+    let quote: string | null = null;
+    for (; i < sql.length && depth > 0; i++) {
+      const c = sql[i] as string;
+      if (quote) {
+        if (c === '\\') i++;
+        else if (c === quote) quote = null;
+      } else if (c === "'" || c === '"') quote = c;
+      else if (c === '(') depth++;
+      else if (c === ')') depth--;
+    }
+    const args = rewriteAll(sql.slice(open, i - 1));
+    out += sql.slice(at, match.index) + replace(args);
+    at = i;
+    pattern.lastIndex = i;
+  }
+  return out + sql.slice(at);
+}
+
+const TYPES: Record<string, string> = { INT64: 'BIGINT', BOOL: 'BOOLEAN', STRING: 'VARCHAR', FLOAT64: 'DOUBLE' };
+
+function rewriteAll(sql: string): string {
+  let out = sql;
+  out = rewriteCalls(out, 'JSON_VALUE', (args) => `json_extract_string(${args})`);
+  out = rewriteCalls(out, 'SAFE_CAST', (args) => `TRY_CAST(${args})`);
+  out = rewriteCalls(out, 'TIMESTAMP_SECONDS', (args) => `to_timestamp(${args})`);
+  out = rewriteCalls(out, 'UNIX_SECONDS', (args) => `CAST(epoch(${args}) AS BIGINT)`);
+  out = rewriteCalls(out, 'PARSE_JSON', (args) => `CAST(${args} AS JSON)`);
+  out = rewriteCalls(out, 'TO_JSON_STRING', (args) => `CAST(${args} AS VARCHAR)`);
+  out = out.replace(/\bCURRENT_TIMESTAMP\(\)/gi, 'now()');
+  out = out.replace(/\bAS\s+(INT64|BOOL|STRING|FLOAT64)\)/g, (_, type: string) => `AS ${TYPES[type]})`);
+  return out;
+}
+
+/** `project.dataset.table` in backticks becomes "dataset"."table" (a DuckDB schema and table). */
+function rewriteReferences(sql: string): string {
+  return sql.replace(/`([^`]+)`/g, (_, reference: string) => {
+    const parts = reference.split('.');
+    return parts.slice(-2).map((p) => `"${p}"`).join('.');
+  });
+}
+
+/** Query parameters become literals. */
+function bindParameters(sql: string, params: ReadonlyMap<string, string | number | boolean | null>): string {
+  return sql.replace(/@([A-Za-z_][A-Za-z0-9_]*)/g, (whole, name: string) => {
+    if (!params.has(name)) throw new Error(`Query parameter '${name}' not found`);
+    const value = params.get(name);
+    if (value === null || value === undefined) return 'NULL';
+    if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+    return `'${value.replaceAll("'", "''")}'`;
+  });
+}
+
+export function toDuckDB(sql: string, params: ReadonlyMap<string, string | number | boolean | null> = new Map()): string {
+  return bindParameters(rewriteAll(rewriteReferences(sql)), params).replace(/\bCOMMIT\s+TRANSACTION\b/gi, 'COMMIT');
+}
+
+/** BigQuery schema types as DuckDB column types. */
+export function duckdbType(field: { type: string; mode?: string; fields?: { name: string; type: string; mode?: string }[] }): string {
+  const base = (() => {
+    switch (field.type.toUpperCase()) {
+      case 'STRING':
+        return 'VARCHAR';
+      case 'INT64':
+      case 'INTEGER':
+        return 'BIGINT';
+      case 'FLOAT64':
+      case 'FLOAT':
+        return 'DOUBLE';
+      case 'BOOL':
+      case 'BOOLEAN':
+        return 'BOOLEAN';
+      case 'TIMESTAMP':
+        return 'TIMESTAMPTZ';
+      case 'JSON':
+        return 'JSON';
+      case 'RECORD':
+      case 'STRUCT':
+        return `STRUCT(${(field.fields ?? []).map((f) => `"${f.name}" ${duckdbType(f)}`).join(', ')})`;
+      default:
+        throw new Error(`the local BigQuery endpoint has no type ${field.type}`);
+    }
+  })();
+  return field.mode === 'REPEATED' ? `${base}[]` : base;
+}

@@ -1,0 +1,104 @@
+// What the BigQuery warehouse asks of BigQuery: the datasets and tables it defines, the load
+// jobs and the SQL it sends, as the local endpoint received them. (The contract suite checks
+// the results.)
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parse as parseSql } from 'sql-parser-cst';
+import { bigqueryWarehouse, commit, customer, state, type TestWarehouse } from './warehouses.js';
+
+let warehouse: TestWarehouse | undefined;
+afterEach(async () => {
+  await warehouse?.close();
+  warehouse = undefined;
+});
+
+describe('the BigQuery warehouse', () => {
+  it('creates its datasets in the location asked, with the prefix asked', async () => {
+    warehouse = await bigqueryWarehouse({ datasetPrefix: 'acme_', location: 'EU' });
+    const created = warehouse.fake?.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/datasets')).map((r) => r.body as { datasetReference: { datasetId: string }; location: string });
+    expect(created?.map((d) => [d.datasetReference.datasetId, d.location])).toEqual([
+      ['acme_stripe_raw', 'EU'],
+      ['acme_stripe_marts', 'EU'],
+      ['acme_stripe_elt', 'EU'],
+    ]);
+  });
+
+  it('partitions raw tables by the day objects were created, and clusters them by account', async () => {
+    warehouse = await bigqueryWarehouse();
+    await commit(warehouse.loader, [['customers', customer('cus_1', 100)]]);
+    const table = warehouse.fake?.table('stripe_raw', 'customers');
+    expect(table?.timePartitioning).toEqual({ type: 'DAY', field: 'created' });
+    expect(table?.clustering).toEqual({ fields: ['account_id'] });
+    expect(table?.schema.fields.map((f) => `${f.name} ${f.type}${f.mode === 'REQUIRED' ? ' REQUIRED' : ''}`)).toEqual([
+      'account_id STRING REQUIRED',
+      'id STRING REQUIRED',
+      'livemode BOOL',
+      'created TIMESTAMP',
+      'is_deleted BOOL REQUIRED',
+      'observed_at TIMESTAMP REQUIRED',
+      'synced_at TIMESTAMP REQUIRED',
+      'data JSON REQUIRED',
+    ]);
+    expect(warehouse.fake?.table('stripe_elt', 'state')?.schema.fields.map((f) => f.name)).toEqual(['stream', 'state', 'updated_at']);
+  });
+
+  it('sends a batch up with a load job of newline-delimited JSON into a staging table, never with streaming inserts', async () => {
+    warehouse = await bigqueryWarehouse();
+    await commit(warehouse.loader, [['customers', customer('cus_1', 100)], ['customers', customer('cus_2', 100)]]);
+    const loads = warehouse.fake?.jobConfigurations('load') ?? [];
+    expect(loads).toHaveLength(1);
+    expect(loads[0]).toMatchObject({
+      destinationTable: { projectId: 'test-project', datasetId: 'stripe_elt', tableId: 'batch' },
+      sourceFormat: 'NEWLINE_DELIMITED_JSON',
+      writeDisposition: 'WRITE_TRUNCATE',
+    });
+    const upload = warehouse.fake?.requests.find((r) => r.upload !== undefined)?.upload ?? '';
+    const lines = upload.trim().split('\n').map((line) => JSON.parse(line) as { seq: number; record: { data: { id: string } } });
+    expect(lines.map((l) => [l.seq, l.record.data.id])).toEqual([[1, 'cus_1'], [2, 'cus_2']]);
+    expect(warehouse.fake?.requests.some((r) => r.path.includes('insertAll'))).toBe(false);
+  });
+
+  it('merges, stores the state and sweeps in one transaction, with the state as a query parameter', async () => {
+    warehouse = await bigqueryWarehouse();
+    const complete = state({ acct_1: { complete: { from: 1, to: 500 }, events: { cursor: 500, seen: [] } } });
+    await commit(warehouse.loader, [['customers', customer('cus_1', 100)]], { customers: complete });
+    const queries = warehouse.fake?.jobConfigurations('query') as { query: string; queryParameters?: { name: string; parameterValue: { value: string } }[] }[];
+    const script = queries.find((q) => q.query.startsWith('BEGIN TRANSACTION'));
+    expect(script?.query.trim().endsWith('COMMIT TRANSACTION;')).toBe(true);
+    expect(script?.query).toMatch(/MERGE INTO `test-project\.stripe_raw\.customers` AS t/);
+    expect(script?.query).toMatch(/UPDATE `test-project\.stripe_raw\.customers` SET is_deleted = TRUE/);
+    expect(script?.query).toMatch(/MERGE INTO `test-project\.stripe_elt\.state` AS t/);
+    const parameter = script?.queryParameters?.find((p) => p.name.startsWith('state_'));
+    expect(JSON.parse(parameter?.parameterValue.value ?? '{}')).toEqual(complete);
+  });
+
+  it('sends only SQL that a BigQuery-dialect parser accepts', async () => {
+    warehouse = await bigqueryWarehouse();
+    await commit(warehouse.loader, [['customers', customer('cus_1', 100)]], { customers: state() });
+    await warehouse.loader.states();
+    await warehouse.loader.rowCounts();
+    await warehouse.loader.readRows('customers');
+    await warehouse.loader.reset(['customers']);
+    const queries = warehouse.fake?.queries ?? [];
+    expect(queries.length).toBeGreaterThan(5);
+    for (const sql of queries) expect(() => parseSql(sql, { dialect: 'bigquery', paramTypes: ['@name'] }), sql).not.toThrow();
+  });
+
+  it('answers refused credentials with a message naming the warehouse and how to fix them', async () => {
+    const { BigQueryLoader } = await import('../../connector/loaders/bigquery/bigquery-loader.js');
+    const server = createServer((_req, res) => {
+      res.writeHead(401, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 401, message: 'Request had invalid authentication credentials.', status: 'UNAUTHENTICATED' } }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const loader = new BigQueryLoader('test-project', { apiEndpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, accessToken: 'expired' });
+      await expect(loader.open()).rejects.toThrow(
+        /^Cannot open the BigQuery warehouse bigquery:test-project: Request had invalid authentication credentials\..*GOOGLE_APPLICATION_CREDENTIALS/,
+      );
+    } finally {
+      server.close();
+    }
+  });
+});
