@@ -24,13 +24,15 @@ export async function load(options: {
   loader: Loader;
   logger: Logger;
   progress?: Progress;
+  /** Commit at the first STATE after this many records (default: the pipeline's). */
+  batchRecords?: number;
 }): Promise<LoadResult> {
   const started = performance.now();
   const { config, loader, logger } = options;
   const held = await loader.mode();
   if (held && held !== config.mode) throw new UserError(modeMismatch(loader.description, held, config.mode));
   const state = await loader.states();
-  const pipeline = new LoadPipeline(loader, options.progress ? { progress: options.progress } : {});
+  const pipeline = new LoadPipeline(loader, { logger, ...(options.progress ? { progress: options.progress } : {}), ...(options.batchRecords ? { batchRecords: options.batchRecords } : {}) });
   const writer = new ProtocolWriter(pipeline);
   let summary: ReadSummary | undefined;
   let failure: unknown;
@@ -54,8 +56,9 @@ function thousands(n: number): string {
 }
 
 /** The summary `load` prints at the end. */
-export function loadSummary(result: LoadResult, warehouse: string): string {
+export function loadSummary(result: LoadResult, loader: Pick<Loader, 'description' | 'queryExample'>): string {
   const read = result.read;
+  const warehouse = loader.description;
   const lines = [
     `Loaded ${thousands(result.pipeline.records)} records into ${warehouse} in ${result.seconds.toFixed(1)} s, from ${read.accounts.length} account${read.accounts.length === 1 ? '' : 's'} (the platform ${read.platform} and ${read.accounts.length - 1} connected).`,
     '',
@@ -69,5 +72,6 @@ export function loadSummary(result: LoadResult, warehouse: string): string {
   if (result.pipeline.swept > 0) lines.push(`Marked deleted, no longer listed by Stripe: ${thousands(result.pipeline.swept)}.`);
   for (const [account, reason] of read.failedAccounts) lines.push(`Connected account ${account} was skipped: ${reason}`);
   for (const [stream, problems] of read.incomplete) lines.push(`${stream} is incomplete: ${problems.join('; ')}.`);
+  lines.push('', 'Query it, for instance:', `  ${loader.queryExample()}`);
   return lines.join('\n');
 }

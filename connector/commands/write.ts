@@ -5,10 +5,12 @@ import { UserError } from '../errors.js';
 import { LoadPipeline, type PipelineStats } from '../load/pipeline.js';
 import { readMessages } from '../load/stdin.js';
 import type { Loader } from '../loaders/loader.js';
+import type { Logger } from '../logger.js';
 import type { ProtocolWriter } from '../protocol/writer.js';
 
-export async function write(input: Readable, loader: Loader, echo: ProtocolWriter): Promise<PipelineStats> {
+export async function write(input: Readable, loader: Loader, echo: ProtocolWriter, options: { batchRecords?: number; logger?: Logger } = {}): Promise<PipelineStats> {
   const pipeline = new LoadPipeline(loader, {
+    ...options,
     onCommitted: async (states) => {
       for (const state of states) await echo.send(state);
     },

@@ -10,10 +10,11 @@ import type { Loader } from '../loaders/loader.js';
 import { BatchFile } from '../loaders/batch.js';
 import { STREAM_NAMES, type StreamName } from '../streams/catalog.js';
 import { StreamStateSchema, type StreamState } from '../sync/state.js';
+import type { Logger } from '../logger.js';
 import type { Progress } from './progress.js';
 
 /** A commit is due at the next STATE after this many records, or this much time. */
-const BATCH_RECORDS = 25_000;
+export const DEFAULT_BATCH_RECORDS = 25_000;
 const BATCH_MS = 5_000;
 
 export interface PipelineStats {
@@ -30,6 +31,8 @@ export interface PipelineOptions {
   readonly onCommitted?: (states: readonly StreamStateMessage[]) => Promise<void>;
   readonly progress?: Progress;
   readonly batchRecords?: number;
+  /** Told of each commit, at debug level. */
+  readonly logger?: Logger;
 }
 
 export class LoadPipeline implements MessageSink {
@@ -47,7 +50,7 @@ export class LoadPipeline implements MessageSink {
     private readonly loader: Loader,
     private readonly options: PipelineOptions = {},
   ) {
-    this.batchRecords = options.batchRecords ?? BATCH_RECORDS;
+    this.batchRecords = options.batchRecords ?? DEFAULT_BATCH_RECORDS;
   }
 
   async write(message: AirbyteMessage): Promise<void> {
@@ -90,19 +93,24 @@ export class LoadPipeline implements MessageSink {
     if (!parsed.success) throw new UserError(`The STATE of ${stream} is not one stripe-elt read writes: ${parsed.error.issues[0]?.message ?? 'unknown problem'}.`);
     this.states.set(stream, parsed.data);
     this.stateMessages.push(message);
-    if (this.batch.records >= this.batchRecords || performance.now() - this.lastCommit >= BATCH_MS) await this.commit();
+    if (this.due()) await this.commit(false);
+  }
+
+  /** Whether the batch is large or old enough to commit at a STATE. */
+  private due(): boolean {
+    return this.batch.records >= this.batchRecords || performance.now() - this.lastCommit >= BATCH_MS;
   }
 
   /** Commits everything received so far (the end of a read). */
   async flush(): Promise<void> {
-    await this.commit();
-    await this.committing;
+    await this.commit(true);
+    while (this.committing) await this.committing;
     this.throwIfFailed();
   }
 
   /** Drops what was received since the last commit: the input went wrong. */
   async abandon(): Promise<void> {
-    await this.committing?.catch(() => undefined);
+    while (this.committing) await this.committing;
     this.batch.discard();
     this.batch = new BatchFile();
     this.states = new Map();
@@ -113,10 +121,12 @@ export class LoadPipeline implements MessageSink {
     if (this.failure !== undefined) throw this.failure;
   }
 
-  private async commit(): Promise<void> {
-    // At most one commit in flight: the next one waits for it (backpressure for the reader).
-    await this.committing;
+  private async commit(always: boolean): Promise<void> {
+    // At most one commit in flight: the next one waits for it (backpressure for the reader). Streams
+    // send concurrently, so several callers may wait here; the first to wake takes the batch.
+    while (this.committing) await this.committing;
     this.throwIfFailed();
+    if (!always && !this.due()) return; // another waiter committed the batch meanwhile
     if (this.batch.records === 0 && this.states.size === 0) return;
     const batch = this.batch;
     const states = this.states;
@@ -125,20 +135,28 @@ export class LoadPipeline implements MessageSink {
     this.states = new Map();
     this.stateMessages = [];
     this.lastCommit = performance.now();
-    this.committing = (async () => {
-      try {
-        await batch.seal();
-        const result = await this.loader.commit(batch, states);
-        this.stats.commits++;
-        this.stats.swept += result.swept;
-        for (const [stream, rows] of result.rows) this.stats.rows.set(stream, (this.stats.rows.get(stream) ?? 0) + rows);
-        this.options.progress?.committed(batch.records);
-        if (this.options.onCommitted) await this.options.onCommitted(messages);
-      } catch (error) {
-        this.failure ??= error;
-      } finally {
-        batch.discard();
-      }
-    })();
+    const committing = this.commitBatch(batch, states, messages);
+    this.committing = committing;
+    void committing.then(() => {
+      if (this.committing === committing) this.committing = undefined;
+    });
+  }
+
+  /** Never rejects: a failure is kept, and thrown at the next message. */
+  private async commitBatch(batch: BatchFile, states: Map<StreamName, StreamState>, messages: StreamStateMessage[]): Promise<void> {
+    try {
+      await batch.seal();
+      const result = await this.loader.commit(batch, states);
+      this.stats.commits++;
+      this.stats.swept += result.swept;
+      for (const [stream, rows] of result.rows) this.stats.rows.set(stream, (this.stats.rows.get(stream) ?? 0) + rows);
+      this.options.progress?.committed(batch.records);
+      this.options.logger?.debug({ commit: this.stats.commits, records: batch.records, states: [...states.keys()] }, 'committed');
+      if (this.options.onCommitted) await this.options.onCommitted(messages);
+    } catch (error) {
+      this.failure ??= error;
+    } finally {
+      batch.discard();
+    }
   }
 }

@@ -92,15 +92,21 @@ export class Progress {
       this.draw([`stripe-elt load: ${this.total()} records read, ${this.committedRecords} committed, ${rate}/s, ${seconds}s`, ...rows].join('\n'));
       return;
     }
-    if (performance.now() - this.lastLog >= LOG_EVERY_MS) {
-      this.lastLog = performance.now();
-      const done = [...this.streams.values()].filter((p) => p.status === 'complete' || p.status === 'incomplete').length;
-      this.logger.info({ records: this.total(), committed: this.committedRecords, per_second: rate, streams_done: `${done}/${this.streams.size}` }, 'load progress');
-    }
+    if (performance.now() - this.lastLog >= LOG_EVERY_MS) this.logLine(rate);
+  }
+
+  private logLine(rate: number): void {
+    this.lastLog = performance.now();
+    const done = [...this.streams.values()].filter((p) => p.status === 'complete' || p.status === 'incomplete').length;
+    this.logger.info({ records: this.total(), committed: this.committedRecords, per_second: rate, streams_done: `${done}/${this.streams.size}` }, 'load progress');
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.draw?.clear();
+    if (this.timer === undefined) return;
+    clearInterval(this.timer);
+    this.timer = undefined;
+    // A log reader sees the final figures even of a load shorter than one logging interval.
+    if (this.draw) this.draw.clear();
+    else this.logLine(Math.round(this.rate()));
   }
 }

@@ -2,7 +2,6 @@
 // Airbyte RECORD message with its arrival order (`seq`) in front. Records are written as they
 // come, so memory stays flat whatever the batch's size; the warehouse reads the file in bulk
 // (DuckDB's read_json, a BigQuery load job).
-import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,7 +24,7 @@ export class BatchFile {
   readonly modes = new Set<boolean>();
   private readonly out: WriteStream;
   /** One wait for the disk, shared by every caller that has to wait. */
-  private draining: Promise<unknown> | undefined;
+  private draining: Promise<void> | undefined;
   private static next = 0;
 
   constructor() {
@@ -56,11 +55,26 @@ export class BatchFile {
       ? this.out.write(`{"seq":${this.records},${line.slice(1)}\n`)
       : this.out.write(Buffer.concat([Buffer.from(`{"seq":${this.records},`), line.subarray(1), NEWLINE]));
     if (!ok) {
-      this.draining ??= once(this.out, 'drain').finally(() => {
-        this.draining = undefined;
-      });
+      this.draining ??= this.drained();
       await this.draining;
     }
+  }
+
+  /**
+   * Resolves once the file takes writes again. A stream that is ending (the batch went to commit
+   * while this writer waited) never emits 'drain', so its closing ends the wait as well.
+   */
+  private drained(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        this.out.off('drain', done);
+        this.out.off('close', done);
+        this.draining = undefined;
+        resolve();
+      };
+      this.out.on('drain', done);
+      this.out.on('close', done);
+    });
   }
 
   /** Closes the file for reading. */

@@ -60,6 +60,8 @@ export interface Loader {
   rowCounts(): Promise<Map<string, number>>;
   /** Every row of a raw table, in (account_id, id) order. */
   readRows(stream: StreamName): Promise<RawRow[]>;
+  /** A command that queries a raw table, for the person who just loaded it. */
+  queryExample(): string;
   close(): Promise<void>;
 }
 

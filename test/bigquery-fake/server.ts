@@ -78,11 +78,15 @@ export class FakeBigQuery {
     });
   }
 
+  /** The endpoint's address, once started. */
+  url = '';
+
   async start(): Promise<string> {
     this.instance = await DuckDBInstance.create(':memory:');
     this.db = await this.instance.connect();
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', () => resolve()));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this.url;
   }
 
   async close(): Promise<void> {

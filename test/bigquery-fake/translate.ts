@@ -52,6 +52,28 @@ function rewriteReferences(sql: string): string {
   });
 }
 
+/** In BigQuery "text" is a string, as 'text' is; in DuckDB it would name a column. */
+function singleQuoteStrings(sql: string): string {
+  let out = '';
+  let quote: string | null = null;
+  for (let i = 0; i < sql.length; i++) {
+    const c = sql[i] as string;
+    if (quote) {
+      if (c === '\\') {
+        out += c + (sql[++i] ?? '');
+        continue;
+      }
+      if (c === quote) quote = null;
+      if (quote === '"' && c === "'") out += "''";
+      else out += quote === null && c === '"' ? "'" : c;
+      continue;
+    }
+    if (c === "'" || c === '"' || c === '`') quote = c;
+    out += c === '"' ? "'" : c;
+  }
+  return out;
+}
+
 /** Query parameters become literals. */
 function bindParameters(sql: string, params: ReadonlyMap<string, string | number | boolean | null>): string {
   return sql.replace(/@([A-Za-z_][A-Za-z0-9_]*)/g, (whole, name: string) => {
@@ -64,7 +86,7 @@ function bindParameters(sql: string, params: ReadonlyMap<string, string | number
 }
 
 export function toDuckDB(sql: string, params: ReadonlyMap<string, string | number | boolean | null> = new Map()): string {
-  return bindParameters(rewriteAll(rewriteReferences(sql)), params).replace(/\bCOMMIT\s+TRANSACTION\b/gi, 'COMMIT');
+  return bindParameters(rewriteAll(rewriteReferences(singleQuoteStrings(sql))), params).replace(/\bCOMMIT\s+TRANSACTION\b/gi, 'COMMIT');
 }
 
 /** BigQuery schema types as DuckDB column types. */

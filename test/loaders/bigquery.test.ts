@@ -3,6 +3,8 @@
 // the results.)
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { BigQuery } from '@google-cloud/bigquery';
+import { OAuth2Client } from 'google-auth-library';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse as parseSql } from 'sql-parser-cst';
 import { bigqueryWarehouse, commit, customer, state, type TestWarehouse } from './warehouses.js';
@@ -100,5 +102,23 @@ describe('the BigQuery warehouse', () => {
     } finally {
       server.close();
     }
+  });
+});
+
+describe("load's example query for BigQuery", () => {
+  it('runs as standard SQL and counts and sums the charges that are not deleted', async () => {
+    warehouse = await bigqueryWarehouse();
+    const charge = (id: string, amount: number, extra: Record<string, unknown> = {}) => ({ id, object: 'charge', account_id: 'acct_1', created: 100, observed_at: 100, livemode: false, amount, ...extra });
+    await commit(warehouse.loader, [
+      ['charges', charge('ch_1', 500)],
+      ['charges', charge('ch_2', 700)],
+      ['charges', charge('ch_3', 900, { deleted: true })],
+    ]);
+    const example = /^bq query --use_legacy_sql=false '(.*)'$/.exec(warehouse.loader.queryExample());
+    expect(example).not.toBeNull();
+    const client = new BigQuery({ projectId: 'test-project', apiEndpoint: warehouse.fake?.url ?? '', authClient: new OAuth2Client({ credentials: { access_token: 'test-token' } }) });
+    const [job] = await client.createQueryJob({ query: example?.[1] ?? '', useLegacySql: false });
+    const [rows] = await job.getQueryResults();
+    expect(rows.map((r: { account_id: string; charges: number; amount: number }) => [r.account_id, Number(r.charges), Number(r.amount)])).toEqual([['acct_1', 2, 1200]]);
   });
 });

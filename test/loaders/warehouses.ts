@@ -7,7 +7,8 @@ import { BatchFile } from '../../connector/loaders/batch.js';
 import { BigQueryLoader } from '../../connector/loaders/bigquery/bigquery-loader.js';
 import { DuckDBLoader } from '../../connector/loaders/duckdb/duckdb-loader.js';
 import type { Loader, RawRow } from '../../connector/loaders/loader.js';
-import type { StreamName } from '../../connector/streams/catalog.js';
+import { STREAM_NAMES, type StreamName } from '../../connector/streams/catalog.js';
+import type { Data } from '../connector/helpers.js';
 import type { StreamState } from '../../connector/sync/state.js';
 import { FakeBigQuery } from '../bigquery-fake/server.js';
 
@@ -83,4 +84,18 @@ export async function commit(loader: Loader, lines: readonly [string, Record<str
 
 export function byId(rows: readonly RawRow[]): Map<string, RawRow> {
   return new Map(rows.map((row) => [row.id, row]));
+}
+
+/** The warehouse's raw tables, as objects with their deleted flag. */
+export async function warehouseView(loader: Loader): Promise<Map<string, { stream: string; data: Data }>> {
+  const view = new Map<string, { stream: string; data: Data }>();
+  for (const stream of STREAM_NAMES) {
+    for (const row of await loader.readRows(stream)) {
+      const data = { ...row.data } as Data;
+      if (row.is_deleted) data.deleted = true;
+      else delete data.deleted;
+      view.set(`${stream}/${row.account_id}/${row.id}`, { stream, data });
+    }
+  }
+  return view;
 }

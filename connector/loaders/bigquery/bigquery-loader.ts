@@ -88,6 +88,10 @@ export class BigQueryLoader implements Loader {
     return `\`${this.project}.${dataset}.${table}\``;
   }
 
+  queryExample(): string {
+    return `bq query --use_legacy_sql=false 'SELECT account_id, count(*) AS charges, sum(CAST(JSON_VALUE(data, "$.amount") AS INT64)) AS amount FROM ${this.raw('charges')} WHERE NOT is_deleted GROUP BY account_id'`;
+  }
+
   private raw(stream: string): string {
     return this.ref(this.names.raw, stream);
   }

@@ -241,6 +241,10 @@ export class DuckDBLoader implements Loader {
     return counts;
   }
 
+  queryExample(): string {
+    return `duckdb ${this.path} "SELECT account_id, count(*) AS charges, sum((data->>'amount')::BIGINT) AS amount FROM stripe_raw.charges WHERE NOT is_deleted GROUP BY account_id"`;
+  }
+
   async readRows(stream: StreamName): Promise<RawRow[]> {
     if (!this.tables.has(stream)) return [];
     const result = await this.db.runAndReadAll(

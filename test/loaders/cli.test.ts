@@ -1,0 +1,222 @@
+// The loading commands as processes: load's summary and progress, one writer at a time, a load
+// killed with SIGKILL and run again, write's echoed states and its refusal of broken input, reset.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DuckDBLoader } from '../../connector/loaders/duckdb/duckdb-loader.js';
+import { startSimulator, type RunningSimulator } from '../simulator/index.js';
+import { control } from '../simulator-spec/helpers.js';
+import { compareWithTruth, configFor, type Message } from '../connector/helpers.js';
+import { warehouseView } from './warehouses.js';
+
+const CLI = ['--import', 'tsx', 'connector/cli.ts'];
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function start(args: readonly string[], input?: string, logLevel = 'info'): ChildProcess {
+  const child = spawn(process.execPath, [...CLI, ...args], { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: logLevel } });
+  // A child that fails early closes its stdin; the rest of the input is of no interest then.
+  child.stdin?.on('error', () => {});
+  if (input !== undefined) child.stdin?.end(input);
+  return child;
+}
+
+async function finish(child: ChildProcess): Promise<Result> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+  const [code] = (await once(child, 'close')) as [number | null];
+  return { code, stdout, stderr };
+}
+
+const run = (args: readonly string[], input?: string) => finish(start(args, input));
+const requestsServed = async () => (await control<{ total: number }>(sim, 'stats')).total;
+
+let sim: RunningSimulator;
+let dir: string;
+let config: string;
+
+async function view(path: string) {
+  const loader = new DuckDBLoader(path);
+  await loader.open();
+  try {
+    return { rows: await warehouseView(loader), states: await loader.states() };
+  } finally {
+    await loader.close();
+  }
+}
+
+beforeAll(async () => {
+  sim = await startSimulator({ seed: 'load-cli', objects: 4000, accounts: 2, rateLimits: { test: 0, endpoint: 0 } });
+  dir = mkdtempSync(join(tmpdir(), 'stripe-elt-load-cli-'));
+  config = join(dir, 'config.json');
+  writeFileSync(config, JSON.stringify(configFor(sim)));
+});
+afterAll(() => sim.close());
+
+describe('load', () => {
+  it('prints a summary (rows per stream, accounts, duration, requests, retries) and how to query the file, logging progress when not on a terminal', async () => {
+    const warehouse = join(dir, 'summary.duckdb');
+    await control(sim, 'faults', { latency_ms: 3 });
+    const result = await run(['load', '--config', config, '--warehouse', `duckdb:${warehouse}`]);
+    await control(sim, 'faults', { latency_ms: 0 });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(new RegExp(`^Loaded [\\d,]+ records into duckdb:${warehouse} in [\\d.]+ s, from 3 accounts \\(the platform acct_\\w+ and 2 connected\\)\\.`));
+    expect(result.stdout).toMatch(/\n {2}customers +[\d,]+ +[\d,]+\n/);
+    expect(result.stdout).toMatch(/Requests: [\d,]+ \(\d+ retried, \d+ rate-limited\)\./);
+    expect(result.stderr).toContain('"msg":"load progress"');
+    // The example query it prints runs on the file, and sums what the raw table holds.
+    const example = /Query it, for instance:\n {2}duckdb (\S+) "(.*)"\n?$/.exec(result.stdout);
+    expect(example?.[1]).toBe(warehouse);
+    const { rows } = await view(warehouse);
+    const instance = await DuckDBInstance.create(warehouse);
+    const connection = await instance.connect();
+    const answer = (await connection.runAndReadAll(example?.[2] ?? '')).getRowObjectsJson();
+    connection.closeSync();
+    instance.closeSync();
+    const charges = [...rows.values()].filter((r) => r.stream === 'charges' && !r.data.deleted);
+    expect(answer.reduce((n, row) => n + Number(row.charges), 0)).toBe(charges.length);
+    expect(answer.reduce((n, row) => n + Number(row.amount), 0)).toBe(charges.reduce((n, r) => n + Number(r.data.amount), 0));
+    expect((await compareWithTruth(sim, rows)).missing).toEqual([]);
+  });
+
+  it('refuses a second load on the same file at once, saying another load is running', async () => {
+    const warehouse = join(dir, 'locked.duckdb');
+    await control(sim, 'faults', { latency_ms: 100 });
+    const before = await requestsServed();
+    const first = start(['load', '--config', config, '--warehouse', `duckdb:${warehouse}`]);
+    const firstDone = finish(first);
+    // The first load holds the file once it reads from Stripe.
+    while ((await requestsServed()) === before) await new Promise((resolve) => setTimeout(resolve, 20));
+    const started = performance.now();
+    const second = await run(['load', '--config', config, '--warehouse', `duckdb:${warehouse}`]);
+    const seconds = (performance.now() - started) / 1000;
+    const firstResult = await firstDone;
+    await control(sim, 'faults', { latency_ms: 0 });
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(new RegExp(`Another load is running on ${warehouse} \\(process ${first.pid}\\): one writer at a time`));
+    expect(seconds).toBeLessThan(5);
+    expect(firstResult.code).toBe(0);
+  });
+});
+
+describe('load killed with SIGKILL and run again', () => {
+  let wholeRecords: number;
+  const recordsLoaded = (stdout: string) => Number(/^Loaded ([\d,]+) records/.exec(stdout)?.[1]?.replace(/,/g, ''));
+
+  beforeAll(async () => {
+    const result = await run(['load', '--config', config, '--warehouse', `duckdb:${join(dir, 'whole.duckdb')}`]);
+    wholeRecords = recordsLoaded(result.stdout);
+  });
+
+  // Killed once it is reading, before any commit; after its first commit; after its third.
+  it.each([0, 1, 3])('killed after %i commits, the next load goes on from the last commit and ends equal to Stripe', async (commits) => {
+    const warehouse = join(dir, `killed-${commits}.duckdb`);
+    await control(sim, 'faults', { latency_ms: 40 });
+    const before = await requestsServed();
+    // Small batches, so that the load commits many times; its debug log tells of each commit.
+    const child = start(['load', '--config', config, '--warehouse', `duckdb:${warehouse}`, '--batch-records', '200'], undefined, 'debug');
+    const done = finish(child);
+    let seen = 0;
+    child.stderr?.on('data', (chunk: Buffer) => {
+      seen += chunk.toString().split('"msg":"committed"').length - 1;
+      if (seen >= commits && commits > 0) child.kill('SIGKILL');
+    });
+    if (commits === 0) {
+      while ((await requestsServed()) === before) await new Promise((resolve) => setTimeout(resolve, 10));
+      child.kill('SIGKILL');
+    }
+    const killed = await done;
+    await control(sim, 'faults', { latency_ms: 0 });
+    expect(killed.code).toBeNull();
+    const committed = existsSync(warehouse) ? (await view(warehouse)).states.size : 0;
+    if (commits === 0) expect(committed).toBe(0);
+    else expect(committed).toBeGreaterThan(0);
+
+    const again = await run(['load', '--config', config, '--warehouse', `duckdb:${warehouse}`]);
+    expect(again.code).toBe(0);
+    // It went on from the committed states rather than starting over.
+    if (commits > 0) expect(recordsLoaded(again.stdout)).toBeLessThan(wholeRecords);
+    const comparison = await compareWithTruth(sim, (await view(warehouse)).rows);
+    expect(comparison.missing).toEqual([]);
+    expect(comparison.different).toEqual([]);
+    expect(comparison.unexpected).toEqual([]);
+  });
+});
+
+describe('write', () => {
+  let messages: string[];
+  beforeAll(async () => {
+    const catalog = join(dir, 'catalog.json');
+    writeFileSync(catalog, JSON.stringify({ streams: ['customers', 'charges', 'payouts'].map((name) => ({ stream: { name }, sync_mode: 'incremental', destination_sync_mode: 'append_dedup' })) }));
+    const read = await run(['read', '--config', config, '--catalog', catalog]);
+    messages = read.stdout.split('\n').filter(Boolean);
+  });
+
+  it("loads read's messages, and echoes every STATE once what came before it is committed", async () => {
+    const warehouse = join(dir, 'write.duckdb');
+    const result = await run(['write', '--warehouse', `duckdb:${warehouse}`], `${messages.join('\n')}\n`);
+    expect(result.code).toBe(0);
+    const echoed = result.stdout.split('\n').filter(Boolean);
+    expect(echoed).toEqual(messages.filter((m) => m.startsWith('{"type":"STATE"')));
+    const { rows, states } = await view(warehouse);
+    const records = messages.filter((m) => m.startsWith('{"type":"RECORD"'));
+    expect(rows.size).toBe(new Set(records.map((m) => { const r = (JSON.parse(m) as Message).record as { stream: string; data: { account_id: string; id: string } }; return `${r.stream}/${r.data.account_id}/${r.data.id}`; })).size);
+    expect([...states.keys()].sort()).toEqual(['charges', 'customers', 'payouts']);
+  });
+
+  it('fed an input cut in the middle of a message, fails saying so, and commits nothing after the last committed state', async () => {
+    const warehouse = join(dir, 'truncated.duckdb');
+    const text = `${messages.join('\n')}\n`;
+    const cut = text.slice(0, Math.floor(text.length * 0.6));
+    const result = await run(['write', '--warehouse', `duckdb:${warehouse}`], cut);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/The input ends in the middle of a message \(line \d+\): it was cut short\. Nothing after the last committed STATE was written\./);
+    const echoed = result.stdout.split('\n').filter((l) => l.startsWith('{"type":"STATE"'));
+    const { states } = await view(warehouse);
+    // The warehouse holds exactly the states it echoed as committed.
+    const lastEchoed = new Map(echoed.map((line) => { const s = (JSON.parse(line) as Message).state as { stream: { stream_descriptor: { name: string }; stream_state: unknown } }; return [s.stream.stream_descriptor.name, s.stream.stream_state]; }));
+    expect(new Map([...states].map(([k, v]) => [k, v as unknown]))).toEqual(lastEchoed);
+  });
+
+  it('fed a line that is not a message, fails naming the line', async () => {
+    const warehouse = join(dir, 'invalid.duckdb');
+    const broken = [...messages.slice(0, 10), 'this is not json', ...messages.slice(10)];
+    const result = await run(['write', '--warehouse', `duckdb:${warehouse}`], `${broken.join('\n')}\n`);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/Line 11 of the input is not an Airbyte message \(.*\); nothing after the last committed STATE was written\./);
+    const { rows } = await view(warehouse);
+    expect(rows.size).toBe(0);
+  });
+});
+
+describe('reset', () => {
+  it('asks for --yes, then drops the stream and its state', async () => {
+    const warehouse = join(dir, 'reset.duckdb');
+    expect((await run(['load', '--config', config, '--warehouse', `duckdb:${warehouse}`])).code).toBe(0);
+    const refused = await run(['reset', '--warehouse', `duckdb:${warehouse}`, '--stream', 'customers']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('reset drops the raw data and state of customers in duckdb:');
+    expect(refused.stderr).toContain('Run it again with --yes to go ahead.');
+    expect((await view(warehouse)).states.has('customers')).toBe(true);
+    const done = await run(['reset', '--warehouse', `duckdb:${warehouse}`, '--stream', 'customers', '--yes']);
+    expect(done.code).toBe(0);
+    expect(done.stdout).toContain('Dropped the raw data and state of customers');
+    const after = await view(warehouse);
+    expect(after.states.has('customers')).toBe(false);
+    expect([...after.rows.keys()].some((k) => k.startsWith('customers/'))).toBe(false);
+    expect([...after.rows.keys()].some((k) => k.startsWith('charges/'))).toBe(true);
+    const unknown = await run(['reset', '--warehouse', `duckdb:${warehouse}`, '--stream', 'widgets', '--yes']);
+    expect(unknown.stderr).toContain('--stream widgets: there is no such stream.');
+    void readFileSync;
+  });
+});
