@@ -37,7 +37,7 @@ export async function load(options: {
   let summary: ReadSummary | undefined;
   let failure: unknown;
   try {
-    summary = await read({ config, streams: options.streams, state, writer, logger });
+    summary = await read({ config, streams: options.streams, state, writer, logger, ...(options.progress ? { onAccounts: (ids: readonly string[]) => options.progress?.setAccounts(ids.length) } : {}) });
   } catch (error) {
     failure = error;
   }

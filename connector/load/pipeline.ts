@@ -58,7 +58,7 @@ export class LoadPipeline implements MessageSink {
     switch (message.type) {
       case 'RECORD': {
         const data = message.record.data;
-        await this.addRecord(JSON.stringify(message), message.record.stream, typeof data.livemode === 'boolean' ? data.livemode : undefined, data.account_id);
+        await this.addRecord(JSON.stringify(message), message.record.stream, typeof data.livemode === 'boolean' ? data.livemode : undefined);
         return;
       }
       case 'STATE':
@@ -77,12 +77,12 @@ export class LoadPipeline implements MessageSink {
   }
 
   /** A RECORD line exactly as `read` prints it: it goes to the batch without being parsed. */
-  async addRecord(line: string | Buffer, stream: string, livemode: boolean | undefined, account?: unknown, origin?: number): Promise<void> {
+  async addRecord(line: string | Buffer, stream: string, livemode: boolean | undefined, origin?: number): Promise<void> {
     this.throwIfFailed();
     if (!(STREAM_NAMES as readonly string[]).includes(stream)) throw new UserError(`A record names an unknown stream "${stream}"; the streams are ${STREAM_NAMES.join(', ')}.`);
     await this.batch.addLine(line, stream, livemode, origin);
     this.stats.records++;
-    this.options.progress?.record(stream, typeof account === 'string' ? account : undefined);
+    this.options.progress?.record(stream);
   }
 
   async addState(message: StreamStateMessage): Promise<void> {
@@ -93,6 +93,7 @@ export class LoadPipeline implements MessageSink {
     if (!parsed.success) throw new UserError(`The STATE of ${stream} is not one stripe-elt read writes: ${parsed.error.issues[0]?.message ?? 'unknown problem'}.`);
     this.states.set(stream, parsed.data);
     this.stateMessages.push(message);
+    this.options.progress?.state(stream, parsed.data);
     if (this.due()) await this.commit(false);
   }
 

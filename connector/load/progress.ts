@@ -2,14 +2,31 @@
 // records per second, accounts done); otherwise a progress line every few seconds. All on stderr.
 import { createLogUpdate } from 'log-update';
 import type { Logger } from '../logger.js';
+import type { StreamState } from '../sync/state.js';
 
 const REDRAW_MS = 250;
 const LOG_EVERY_MS = 10_000;
+/** Rates are over this last stretch of time. */
+const RATE_WINDOW_MS = 5_000;
+
+/** Records per second over the last few seconds, from samples of a running count. */
+class Rate {
+  private readonly samples: [number, number][] = [];
+
+  sample(now: number, count: number): number {
+    this.samples.push([now, count]);
+    while (this.samples.length > 2 && (this.samples[1] as [number, number])[0] <= now - RATE_WINDOW_MS) this.samples.shift();
+    const [t0, n0] = this.samples[0] as [number, number];
+    return now > t0 ? ((count - n0) * 1000) / (now - t0) : 0;
+  }
+}
 
 interface StreamProgress {
   records: number;
-  readonly accounts: Set<string>;
+  /** Accounts whose backfill of the stream is complete, as of its last STATE. */
+  accountsDone: number;
   status: string;
+  readonly rate: Rate;
 }
 
 export class Progress {
@@ -19,15 +36,15 @@ export class Progress {
   private timer: NodeJS.Timeout | undefined;
   private readonly draw: ReturnType<typeof createLogUpdate> | undefined;
   private lastLog = performance.now();
-  private readonly recent: number[] = [];
+  private readonly rate = new Rate();
+  private accounts = 0;
 
+  /** `terminal`: where to draw the live table; without one (stderr is not a terminal), log lines. */
   constructor(
     private readonly logger: Logger,
-    /** The number of accounts the run reads, once known. */
-    private accounts = 0,
-    interactive: boolean = process.stderr.isTTY === true,
+    terminal: NodeJS.WritableStream | undefined = process.stderr.isTTY ? process.stderr : undefined,
   ) {
-    this.draw = interactive ? createLogUpdate(process.stderr) : undefined;
+    this.draw = terminal ? createLogUpdate(terminal) : undefined;
   }
 
   start(): void {
@@ -35,6 +52,7 @@ export class Progress {
     this.timer.unref();
   }
 
+  /** The number of accounts the run reads, once known. */
   setAccounts(count: number): void {
     this.accounts = count;
   }
@@ -42,16 +60,18 @@ export class Progress {
   private stream(name: string): StreamProgress {
     let progress = this.streams.get(name);
     if (!progress) {
-      progress = { records: 0, accounts: new Set(), status: 'started' };
+      progress = { records: 0, accountsDone: 0, status: 'started', rate: new Rate() };
       this.streams.set(name, progress);
     }
     return progress;
   }
 
-  record(stream: string, account: string | undefined): void {
-    const progress = this.stream(stream);
-    progress.records++;
-    if (account) progress.accounts.add(account);
+  record(stream: string): void {
+    this.stream(stream).records++;
+  }
+
+  state(stream: string, state: StreamState): void {
+    this.stream(stream).accountsDone = Object.values(state.accounts).filter((partition) => partition.backfill === undefined).length;
   }
 
   status(stream: string, status: string): void {
@@ -75,30 +95,33 @@ export class Progress {
     return total;
   }
 
-  /** Records per second over the last few seconds. */
-  private rate(): number {
-    const now = performance.now();
-    this.recent.push(now, this.total());
-    while (this.recent.length > 2 && (this.recent[0] as number) < now - 5000) this.recent.splice(0, 2);
-    const [t0 = now, n0 = 0] = this.recent;
-    return now > t0 ? ((this.total() - n0) * 1000) / (now - t0) : 0;
-  }
-
   private tick(): void {
-    const seconds = Math.round((performance.now() - this.started) / 1000);
-    const rate = Math.round(this.rate());
+    const now = performance.now();
+    const rate = Math.round(this.rate.sample(now, this.total()));
     if (this.draw) {
-      const rows = [...this.streams].map(([name, p]) => `  ${name.padEnd(22)} ${String(p.records).padStart(9)} records  ${String(p.accounts.size).padStart(4)}/${this.accounts} accounts  ${p.status}`);
-      this.draw([`stripe-elt load: ${this.total()} records read, ${this.committedRecords} committed, ${rate}/s, ${seconds}s`, ...rows].join('\n'));
+      const seconds = Math.round((now - this.started) / 1000);
+      // Narrow enough for an 80-column terminal.
+      const row = (name: string, records: string, perSecond: string, accounts: string, status: string) =>
+        `  ${name.padEnd(22)} ${records.padStart(9)} ${perSecond.padStart(8)} ${accounts.padStart(14)}  ${status}`;
+      const rows = [...this.streams].map(([name, p]) =>
+        row(name, String(p.records), String(Math.round(p.rate.sample(now, p.records))), `${p.accountsDone}/${this.accounts || '?'}`, p.status),
+      );
+      this.draw(
+        [
+          `stripe-elt load: ${this.total()} records read, ${this.committedRecords} committed, ${rate}/s, ${seconds} s`,
+          row('stream', 'records', 'per s', 'accounts done', 'status'),
+          ...rows,
+        ].join('\n'),
+      );
       return;
     }
-    if (performance.now() - this.lastLog >= LOG_EVERY_MS) this.logLine(rate);
+    if (now - this.lastLog >= LOG_EVERY_MS) this.logLine(rate);
   }
 
   private logLine(rate: number): void {
     this.lastLog = performance.now();
     const done = [...this.streams.values()].filter((p) => p.status === 'complete' || p.status === 'incomplete').length;
-    this.logger.info({ records: this.total(), committed: this.committedRecords, per_second: rate, streams_done: `${done}/${this.streams.size}` }, 'load progress');
+    this.logger.info({ records: this.total(), committed: this.committedRecords, per_second: rate, streams_done: `${done}/${this.streams.size}`, accounts: this.accounts }, 'load progress');
   }
 
   stop(): void {
@@ -107,6 +130,6 @@ export class Progress {
     this.timer = undefined;
     // A log reader sees the final figures even of a load shorter than one logging interval.
     if (this.draw) this.draw.clear();
-    else this.logLine(Math.round(this.rate()));
+    else this.logLine(Math.round(this.rate.sample(performance.now(), this.total())));
   }
 }

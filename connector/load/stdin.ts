@@ -23,7 +23,7 @@ async function handleLine(pipeline: LoadPipeline, line: Buffer, lineNumber: numb
     const end = line.indexOf(QUOTE, RECORD_PREFIX.length);
     const stream = line.subarray(RECORD_PREFIX.length, end).toString('utf8');
     const livemode = line.includes(LIVE) ? true : line.includes(TEST) ? false : undefined;
-    await pipeline.addRecord(line, stream, livemode, undefined, lineNumber);
+    await pipeline.addRecord(line, stream, livemode, lineNumber);
     return;
   }
   let message: unknown;
@@ -38,7 +38,7 @@ async function handleLine(pipeline: LoadPipeline, line: Buffer, lineNumber: numb
     const record = (typed as { record?: { stream?: unknown; data?: unknown } }).record;
     if (!record || typeof record.stream !== 'string' || !record.data || typeof record.data !== 'object') throw notAMessage(lineNumber, 'a RECORD needs record.stream and record.data');
     const data = record.data as Record<string, unknown>;
-    await pipeline.addRecord(JSON.stringify({ type: 'RECORD', record }), record.stream, typeof data.livemode === 'boolean' ? data.livemode : undefined, data.account_id, lineNumber);
+    await pipeline.addRecord(JSON.stringify({ type: 'RECORD', record }), record.stream, typeof data.livemode === 'boolean' ? data.livemode : undefined, lineNumber);
     return;
   }
   if (typed.type === 'STATE') {

@@ -29,6 +29,8 @@ export interface ReadOptions {
   readonly logger: Logger;
   /** Test hook: how long a request may keep failing before the run gives up. */
   readonly maxRetryTimeMs?: number;
+  /** Told the accounts the run reads (the platform first), once they are known. */
+  readonly onAccounts?: (accounts: readonly string[]) => void;
 }
 
 export interface ReadSummary {
@@ -69,6 +71,7 @@ export async function read(options: ReadOptions): Promise<ReadSummary> {
     await ctx.warn(`${connected.unavailable} Reading the platform ${platform.id} only${Array.isArray(config.connectedAccounts) ? ' and the listed accounts' : ''}.`);
   }
   const accounts = [platform.id, ...connected.ids];
+  options.onAccounts?.(accounts);
   if (connected.listed && Array.isArray(config.connectedAccounts)) {
     const listed = new Set(connected.listed.map((a) => a.id));
     for (const id of config.connectedAccounts) {
