@@ -20,6 +20,7 @@ import { Progress } from './load/progress.js';
 import { DEFAULT_BATCH_RECORDS } from './load/pipeline.js';
 import type { Loader } from './loaders/loader.js';
 import { DEFAULT_WAREHOUSE, openWarehouse } from './loaders/warehouse.js';
+import { DEFAULT_DUCKDB_MEMORY_LIMIT } from './loaders/duckdb/duckdb-loader.js';
 import { STREAM_NAMES, type StreamName } from './streams/catalog.js';
 import type { StreamState } from './sync/state.js';
 
@@ -49,6 +50,7 @@ function warehouseOptions(y: Argv) {
     .option('location', { type: 'string', describe: 'BigQuery: the location of new datasets (default US)' })
     .option('dataset-prefix', { type: 'string', describe: 'BigQuery: a prefix for the dataset names stripe_raw, stripe_marts, stripe_elt' })
     .option('bigquery-endpoint', { type: 'string', describe: "BigQuery: another API endpoint than Google's (a proxy, a local endpoint)" })
+    .option('duckdb-memory-limit', { type: 'string', default: DEFAULT_DUCKDB_MEMORY_LIMIT, describe: 'DuckDB: the memory DuckDB may use while loading; beyond it, it spills to disk' })
     .option('batch-records', {
       type: 'number',
       default: DEFAULT_BATCH_RECORDS,
@@ -64,13 +66,14 @@ function batchRecords(argv: { 'batch-records': number }): number {
 
 /** Opens the warehouse for one command, and closes it whatever happens. */
 async function withWarehouse(
-  argv: { warehouse: string; location?: string | undefined; 'dataset-prefix'?: string | undefined; 'bigquery-endpoint'?: string | undefined },
+  argv: { warehouse: string; location?: string | undefined; 'dataset-prefix'?: string | undefined; 'bigquery-endpoint'?: string | undefined; 'duckdb-memory-limit'?: string | undefined },
   use: (loader: Loader) => Promise<void>,
 ): Promise<void> {
   const loader = await openWarehouse(argv.warehouse, {
     ...(argv.location ? { location: argv.location } : {}),
     ...(argv['dataset-prefix'] ? { datasetPrefix: argv['dataset-prefix'] } : {}),
     ...(argv['bigquery-endpoint'] ? { apiEndpoint: argv['bigquery-endpoint'] } : {}),
+    ...(argv['duckdb-memory-limit'] ? { duckdbMemoryLimit: argv['duckdb-memory-limit'] } : {}),
   });
   try {
     await loader.open();

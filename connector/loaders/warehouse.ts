@@ -6,6 +6,8 @@ import type { Loader } from './loader.js';
 export const DEFAULT_WAREHOUSE = 'duckdb:stripe.duckdb';
 
 export interface WarehouseOptions {
+  /** DuckDB: the memory DuckDB may use (such as 256MB, 2GB). */
+  readonly duckdbMemoryLimit?: string;
   /** BigQuery: the location of new datasets (default US). */
   readonly location?: string;
   /** BigQuery: a prefix for the dataset names (stripe_raw, stripe_marts, stripe_elt). */
@@ -22,7 +24,11 @@ export async function openWarehouse(spec: string, options: WarehouseOptions = {}
   const target = colon < 0 ? '' : spec.slice(colon + 1);
   if (kind === 'duckdb') {
     if (!target) throw new UserError('--warehouse duckdb:PATH needs a file path, such as duckdb:stripe.duckdb.');
-    return new DuckDBLoader(target);
+    const limit = options.duckdbMemoryLimit;
+    if (limit !== undefined && !/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(limit)) {
+      throw new UserError(`--duckdb-memory-limit ${limit}: give a size such as 256MB or 2GB.`, 'config_error');
+    }
+    return new DuckDBLoader(target, limit);
   }
   if (kind === 'bigquery') {
     if (!target) throw new UserError('--warehouse bigquery:PROJECT needs a Google Cloud project id.');

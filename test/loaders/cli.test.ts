@@ -188,6 +188,14 @@ describe('write', () => {
     expect(new Map([...states].map(([k, v]) => [k, v as unknown]))).toEqual(lastEchoed);
   });
 
+  it('refuses a --duckdb-memory-limit that is not a size, before opening the warehouse', async () => {
+    const warehouse = join(dir, 'limit.duckdb');
+    const result = await run(['write', '--warehouse', `duckdb:${warehouse}`, '--duckdb-memory-limit', 'lots'], `${messages.join('\n')}\n`);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('--duckdb-memory-limit lots: give a size such as 256MB or 2GB.');
+    expect(existsSync(warehouse)).toBe(false);
+  });
+
   it('fed a line that is not a message, fails naming the line', async () => {
     const warehouse = join(dir, 'invalid.duckdb');
     const broken = [...messages.slice(0, 10), 'this is not json', ...messages.slice(10)];

@@ -23,6 +23,9 @@ function lockHolder(message: string): string | null {
   return /Conflicting lock is held in (.*?)(?: \(PID (\d+)\))?[.\s]/.exec(message)?.[2] ?? null;
 }
 
+/** DuckDB's own default is 80% of the machine's memory, most of it a cache a load does not need. */
+export const DEFAULT_DUCKDB_MEMORY_LIMIT = '256MB';
+
 export class DuckDBLoader implements Loader {
   readonly description: string;
   private readonly names: WarehouseNames;
@@ -30,7 +33,10 @@ export class DuckDBLoader implements Loader {
   private connection: DuckDBConnection | undefined;
   private readonly tables = new Set<string>();
 
-  constructor(readonly path: string) {
+  constructor(
+    readonly path: string,
+    private readonly memoryLimit: string = DEFAULT_DUCKDB_MEMORY_LIMIT,
+  ) {
     this.description = `duckdb:${path}`;
     this.names = warehouseNames();
   }
@@ -50,7 +56,10 @@ export class DuckDBLoader implements Loader {
 
   async open(): Promise<void> {
     try {
-      this.instance = await DuckDBInstance.create(this.path);
+      // A load's memory stays flat whatever the data's size: DuckDB spills beyond its limit (next to
+      // the file) instead of caching the whole table. Checkpoints are the costliest part of a commit
+      // (they rewrite what changed since the last); a larger WAL makes them rarer.
+      this.instance = await DuckDBInstance.create(this.path, { memory_limit: this.memoryLimit, checkpoint_threshold: '128MB' });
     } catch (error) {
       const message = (error as Error).message;
       if (/lock/i.test(message)) {
@@ -100,8 +109,7 @@ export class DuckDBLoader implements Loader {
         is_deleted BOOLEAN NOT NULL,
         observed_at TIMESTAMPTZ NOT NULL,
         synced_at TIMESTAMPTZ NOT NULL,
-        data JSON NOT NULL,
-        PRIMARY KEY (account_id, id))`,
+        data JSON NOT NULL)`,
     );
     this.tables.add(stream);
   }
@@ -117,14 +125,22 @@ export class DuckDBLoader implements Loader {
     await db.run('BEGIN TRANSACTION');
     try {
       if (batch.records > 0) {
+        // The fields the merge needs come out of each object in one parse, into typed columns.
         await db.run(
           `CREATE OR REPLACE TEMP TABLE stripe_elt_batch AS
-           SELECT seq, record.stream AS stream, record.data AS data
-           FROM read_json(${literal(batch.path)}, format = 'newline_delimited',
-             columns = {seq: 'BIGINT', type: 'VARCHAR', record: 'STRUCT(stream VARCHAR, data JSON, emitted_at BIGINT)'})`,
+           SELECT seq, stream, data,
+                  f[1] AS account_id, f[2] AS id, TRY_CAST(f[3] AS BIGINT) AS created, TRY_CAST(f[4] AS BIGINT) AS observed_at,
+                  coalesce(TRY_CAST(f[5] AS BOOLEAN), false) AS is_deleted, TRY_CAST(f[6] AS BOOLEAN) AS livemode
+           FROM (
+             SELECT seq, record.stream AS stream, record.data AS data,
+                    json_extract_string(record.data, ['$.account_id', '$.id', '$.created', '$.observed_at', '$.deleted', '$.livemode']) AS f
+             FROM read_json(${literal(batch.path)}, format = 'newline_delimited',
+               columns = {seq: 'BIGINT', type: 'VARCHAR', record: 'STRUCT(stream VARCHAR, data JSON, emitted_at BIGINT)'}))`,
         );
         await this.checkRecords();
-        for (const stream of batch.streams) rows.set(stream, await this.merge(stream));
+        await this.keepNewest();
+        const withStubs = await this.streamsWithStubs();
+        for (const stream of batch.streams) rows.set(stream, await this.merge(stream, withStubs.has(stream)));
       }
       const previous = await this.states();
       for (const [stream, state] of states) {
@@ -143,12 +159,17 @@ export class DuckDBLoader implements Loader {
     return { rows, swept };
   }
 
+  private async streamsWithStubs(): Promise<Set<string>> {
+    const result = await this.db.runAndReadAll('SELECT DISTINCT stream FROM stripe_elt_batch WHERE created IS NULL');
+    return new Set(result.getRowObjectsJson().map((row) => String(row.stream)));
+  }
+
   /** Every record must be one of ours (an account and a time of observation) and of the warehouse's mode. */
   private async checkRecords(): Promise<void> {
     const check = await this.db.runAndReadAll(
-      `SELECT count(*) FILTER (WHERE (data->>'account_id') IS NULL OR (data->>'id') IS NULL OR (data->>'observed_at') IS NULL) AS foreign_records,
-              min(seq) FILTER (WHERE (data->>'account_id') IS NULL OR (data->>'id') IS NULL OR (data->>'observed_at') IS NULL) AS first_foreign,
-              list(DISTINCT (data->>'livemode')::BOOLEAN) FILTER (WHERE (data->>'livemode') IS NOT NULL) AS modes
+      `SELECT count(*) FILTER (WHERE account_id IS NULL OR id IS NULL OR observed_at IS NULL) AS foreign_records,
+              min(seq) FILTER (WHERE account_id IS NULL OR id IS NULL OR observed_at IS NULL) AS first_foreign,
+              list(DISTINCT livemode) FILTER (WHERE livemode IS NOT NULL) AS modes
        FROM stripe_elt_batch`,
     );
     const row = check.getRowObjectsJson()[0] ?? {};
@@ -168,39 +189,47 @@ export class DuckDBLoader implements Loader {
   }
 
   /**
+   * Keeps, of the objects the batch holds several times, the newest (see `merge`). Only the
+   * small columns go through the window: the objects themselves stay where they are.
+   */
+  private async keepNewest(): Promise<void> {
+    await this.db.run(
+      `DELETE FROM stripe_elt_batch WHERE seq IN (
+         SELECT seq FROM stripe_elt_batch
+         QUALIFY row_number() OVER (PARTITION BY stream, account_id, id ORDER BY observed_at DESC, is_deleted DESC, seq DESC) > 1)`,
+    );
+  }
+
+  /**
    * The newest state of each object wins: a record replaces a row only if Stripe observed it
    * later (or at the same second and it is a deletion, which is final). A deletion that
-   * carries no state (only id and object) keeps the row's last known data.
+   * carries no state (a stub: only id and object) marks the row deleted and keeps its last known
+   * data. The rows' data is never read: the merge costs the same however large the table.
    */
-  private async merge(stream: string): Promise<number> {
-    const result = await this.db.run(
-      `MERGE INTO ${this.raw(stream)} AS t
-       USING (
-         SELECT * FROM (
-           SELECT data->>'account_id' AS account_id, data->>'id' AS id,
-                  (data->>'livemode')::BOOLEAN AS livemode,
-                  to_timestamp((data->>'created')::BIGINT) AS created,
-                  coalesce((data->>'deleted')::BOOLEAN, false) AS is_deleted,
-                  to_timestamp((data->>'observed_at')::BIGINT) AS observed_at,
-                  (data->>'created') IS NULL AS is_stub,
-                  data,
-                  row_number() OVER (
-                    PARTITION BY data->>'account_id', data->>'id'
-                    ORDER BY (data->>'observed_at')::BIGINT DESC, coalesce((data->>'deleted')::BOOLEAN, false) DESC, seq DESC) AS newest
-           FROM stripe_elt_batch WHERE stream = ${literal(stream)})
-         WHERE newest = 1) AS s
+  private async merge(stream: string, stubs: boolean): Promise<number> {
+    const newer = 's.observed_at > t.observed_at OR (s.observed_at = t.observed_at AND (s.is_deleted OR NOT t.is_deleted))';
+    const source = (stub: boolean) =>
+      `SELECT account_id, id, livemode, to_timestamp(created) AS created, is_deleted, to_timestamp(observed_at) AS observed_at, data
+       FROM stripe_elt_batch WHERE stream = ${literal(stream)} AND (created IS NULL) = ${stub}`;
+    const insert = `WHEN NOT MATCHED THEN INSERT (account_id, id, livemode, created, is_deleted, observed_at, synced_at, data)
+         VALUES (s.account_id, s.id, s.livemode, s.created, s.is_deleted, s.observed_at, now(), s.data)`;
+    const whole = await this.db.run(
+      `MERGE INTO ${this.raw(stream)} AS t USING (${source(false)}) AS s
        ON t.account_id = s.account_id AND t.id = s.id
-       WHEN MATCHED AND (s.observed_at > t.observed_at OR (s.observed_at = t.observed_at AND (s.is_deleted OR NOT t.is_deleted))) THEN UPDATE SET
-         livemode = coalesce(s.livemode, t.livemode),
-         created = coalesce(s.created, t.created),
-         is_deleted = s.is_deleted,
-         observed_at = s.observed_at,
-         synced_at = now(),
-         data = CASE WHEN s.is_stub THEN t.data ELSE s.data END
-       WHEN NOT MATCHED THEN INSERT (account_id, id, livemode, created, is_deleted, observed_at, synced_at, data)
-         VALUES (s.account_id, s.id, s.livemode, s.created, s.is_deleted, s.observed_at, now(), s.data)`,
+       WHEN MATCHED AND (${newer}) THEN UPDATE SET
+         livemode = coalesce(s.livemode, t.livemode), created = s.created, is_deleted = s.is_deleted,
+         observed_at = s.observed_at, synced_at = now(), data = s.data
+       ${insert}`,
     );
-    return Number(result.rowsChanged);
+    if (!stubs) return Number(whole.rowsChanged);
+    const stub = await this.db.run(
+      `MERGE INTO ${this.raw(stream)} AS t USING (${source(true)}) AS s
+       ON t.account_id = s.account_id AND t.id = s.id
+       WHEN MATCHED AND (${newer}) THEN UPDATE SET
+         livemode = coalesce(s.livemode, t.livemode), is_deleted = s.is_deleted, observed_at = s.observed_at, synced_at = now()
+       ${insert}`,
+    );
+    return Number(whole.rowsChanged) + Number(stub.rowsChanged);
   }
 
   /** A completed backfill listed every object of its range that exists: the others are gone. */
