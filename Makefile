@@ -19,8 +19,9 @@ test: typecheck
 	npx vitest run
 
 demo: install
-	$(NODE_TSX) test/demo/simulator-tour.ts
+	$(NODE_TSX) test/demo/load-demo.ts
 
 bench: build
 	$(NODE_TSX) bench/simulator-throughput.ts
 	$(NODE_TSX) bench/backfill.ts
+	$(NODE_TSX) bench/load.ts
