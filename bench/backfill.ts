@@ -15,6 +15,7 @@ import { createInterface } from 'node:readline';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { STREAMS, STREAM_NAMES } from '../connector/streams/catalog.js';
+import { cpuSeconds, watchPeakMemory } from './measure.js';
 
 const argv = yargs(hideBin(process.argv))
   .options({
@@ -29,32 +30,6 @@ const argv = yargs(hideBin(process.argv))
 
 const GLOBAL_LIMIT = 100;
 const ENDPOINT_LIMIT = 25;
-
-/** CPU seconds a process has used so far, from /proc (utime + stime). */
-function cpuSeconds(pid: number | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
-  }
-}
-
-/** Peak resident memory of a process, from /proc (VmHWM), polled until it exits. */
-function watchPeakMemory(child: ChildProcess): () => number {
-  let peak = 0;
-  const timer = setInterval(() => {
-    try {
-      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-      peak = Math.max(peak, kb);
-    } catch {
-      // The process has exited.
-    }
-  }, 100);
-  child.on('exit', () => clearInterval(timer));
-  return () => Math.round(peak / 1024);
-}
 
 async function startSimulator(): Promise<{ url: string; process: ChildProcess }> {
   const child = spawn(
