@@ -1,5 +1,5 @@
 // `make demo`: a simulated Stripe Connect platform (20 connected accounts, over 100,000 objects,
-// Stripe's live-mode rate limits), loaded into ./stripe.duckdb by the real `load` command; then a day passes
+// Stripe's live-mode rate limits), loaded into ./stripe.duckdb by the real `load` command; then a week passes
 // in Stripe and a second load brings only the changes. Ends with what the file holds and how to
 // query it, and stops the simulator.
 import { spawn } from 'node:child_process';
@@ -57,15 +57,15 @@ try {
   heading(`stripe-elt load --warehouse duckdb:${WAREHOUSE}   (the first load: every object of every account)`);
   await load(config);
 
-  const day = (await (await fetch(`${sim.url}/_sim/advance`, { method: 'POST', body: JSON.stringify({ days: 1, new_accounts: 1 }) })).json()) as {
+  const week = (await (await fetch(`${sim.url}/_sim/advance`, { method: 'POST', body: JSON.stringify({ days: 7, new_accounts: 1 }) })).json()) as {
     created: number;
     updated: number;
     deleted: number;
     new_accounts: string[];
   };
   heading(
-    `A day passes in Stripe: ${day.created} objects created, ${day.updated} updated, ${day.deleted} deleted, ` +
-      `${day.new_accounts.length} account${day.new_accounts.length === 1 ? '' : 's'} newly connected. Load again: only the changes`,
+    `A week passes in Stripe: ${week.created} objects created, ${week.updated} updated, ${week.deleted} deleted, ` +
+      `${week.new_accounts.length} account${week.new_accounts.length === 1 ? '' : 's'} newly connected. Load again: only the changes`,
   );
   await load(config);
 
