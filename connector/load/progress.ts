@@ -1,8 +1,9 @@
 // What a load is doing, for the person waiting: on a terminal, a live table per stream (records,
-// records per second, accounts done); otherwise a progress line every few seconds. All on stderr.
+// records per second, accounts done); otherwise a progress line every 10 seconds. All on stderr.
 import { createLogUpdate } from 'log-update';
 import type { Logger } from '../logger.js';
 import type { StreamState } from '../sync/state.js';
+import { STREAMS, type StreamName } from '../streams/catalog.js';
 
 const REDRAW_MS = 250;
 const LOG_EVERY_MS = 10_000;
@@ -89,6 +90,11 @@ export class Progress {
     }
   }
 
+  /** The accounts a stream is read for: the platform alone, or every account. */
+  private accountsOf(stream: string): number {
+    return STREAMS[stream as StreamName]?.scope === 'platform' ? 1 : this.accounts;
+  }
+
   private total(): number {
     let total = 0;
     for (const progress of this.streams.values()) total += progress.records;
@@ -104,7 +110,7 @@ export class Progress {
       const row = (name: string, records: string, perSecond: string, accounts: string, status: string) =>
         `  ${name.padEnd(22)} ${records.padStart(9)} ${perSecond.padStart(8)} ${accounts.padStart(14)}  ${status}`;
       const rows = [...this.streams].map(([name, p]) =>
-        row(name, String(p.records), String(Math.round(p.rate.sample(now, p.records))), `${p.accountsDone}/${this.accounts || '?'}`, p.status),
+        row(name, String(p.records), String(Math.round(p.rate.sample(now, p.records))), `${p.accountsDone}/${this.accountsOf(name) || '?'}`, p.status),
       );
       this.draw(
         [

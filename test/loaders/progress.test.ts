@@ -19,6 +19,8 @@ function feed(progress: Progress): void {
   for (let i = 0; i < 2; i++) progress.record('charges');
   progress.state('customers', { version: 1, accounts: { acct_a: {}, acct_b: {}, acct_c: { backfill: { from: 0, to: 10, done: [] } } } });
   progress.status('customers', 'RUNNING');
+  progress.record('accounts');
+  progress.state('accounts', { version: 1, accounts: { acct_platform: {} } });
   progress.committed(4);
 }
 
@@ -31,10 +33,12 @@ describe('load progress', () => {
     await wait(600);
     progress.stop();
     const frames = terminal.text();
-    expect(frames).toMatch(/stripe-elt load: 7 records read, 4 committed, \d+\/s, \d+ s/);
+    expect(frames).toMatch(/stripe-elt load: 8 records read, 4 committed, \d+\/s, \d+ s/);
     expect(frames).toContain('\n  stream                   records    per s  accounts done  status\n');
     expect(frames).toMatch(/\n {2}customers {14} {8}5 +\d+ {12}2\/3  running\n/);
     expect(frames).toMatch(/\n {2}charges {16} {8}2 +\d+ {12}0\/3  started\n/);
+    // The connected accounts are read from the platform alone.
+    expect(frames).toMatch(/\n {2}accounts {15} {8}1 +\d+ {12}1\/1  started(\n|$)/);
   });
 
   it('elsewhere, logs a progress line, and one more at the end however short the load', async () => {
@@ -46,6 +50,6 @@ describe('load progress', () => {
     await wait(20);
     const lines = log.text().trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ msg: 'load progress', records: 7, committed: 4, streams_done: '0/2', accounts: 3 });
+    expect(lines[0]).toMatchObject({ msg: 'load progress', records: 8, committed: 4, streams_done: '0/3', accounts: 3 });
   });
 });
