@@ -76,7 +76,25 @@ async function idealSeconds(url: string): Promise<{ seconds: number; pages: numb
 
 let simulatorPid: number | undefined;
 
-async function runConnector(url: string): Promise<{ seconds: number; records: number; peakMb: number; requests: number }> {
+interface Run {
+  seconds: number;
+  records: number;
+  peakMb: number;
+  requests: number;
+}
+
+/** A run's figures for the printed result, its ratio to the ideal time among them. */
+function figures(name: string, run: Run, idealSeconds: number): Record<string, number> {
+  return {
+    [`${name}_seconds`]: Number(run.seconds.toFixed(1)),
+    [`${name}_ratio`]: Number((idealSeconds / run.seconds).toFixed(3)),
+    [`${name}_records`]: run.records,
+    [`${name}_requests`]: run.requests,
+    [`${name}_peak_mb`]: run.peakMb,
+  };
+}
+
+async function runConnector(url: string): Promise<Run> {
   const dir = mkdtempSync(join(tmpdir(), 'stripe-elt-bench-'));
   const config = join(dir, 'config.json');
   const catalog = join(dir, 'catalog.json');
@@ -130,7 +148,7 @@ async function runConnector(url: string): Promise<{ seconds: number; records: nu
   return { seconds, records, peakMb: peak(), requests: stats.total };
 }
 
-async function runSimple(url: string): Promise<{ seconds: number; records: number; peakMb: number; requests: number }> {
+async function runSimple(url: string): Promise<Run> {
   await fetch(`${url}/_sim/stats/reset`, { method: 'POST' });
   const started = performance.now();
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/simple-backfill.ts', url], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -159,26 +177,13 @@ try {
   };
   if (argv.skip !== 'connector') {
     const connector = await runConnector(sim.url);
-    Object.assign(result, {
-      connector_seconds: Number(connector.seconds.toFixed(1)),
-      connector_ratio: Number((ideal.seconds / connector.seconds).toFixed(3)),
-      connector_records: connector.records,
-      connector_requests: connector.requests,
-      connector_peak_mb: connector.peakMb,
-    });
+    Object.assign(result, figures('connector', connector, ideal.seconds));
     process.stderr.write(`connector: ${JSON.stringify(connector)}\n`);
   }
   if (argv.skip !== 'simple') {
     // Let the rate windows of the previous run pass.
     await new Promise((resolve) => setTimeout(resolve, 2000));
-    const simple = await runSimple(sim.url);
-    Object.assign(result, {
-      simple_seconds: Number(simple.seconds.toFixed(1)),
-      simple_ratio: Number((ideal.seconds / simple.seconds).toFixed(3)),
-      simple_records: simple.records,
-      simple_requests: simple.requests,
-      simple_peak_mb: simple.peakMb,
-    });
+    Object.assign(result, figures('simple', await runSimple(sim.url), ideal.seconds));
   }
   console.log(JSON.stringify(result));
 } finally {

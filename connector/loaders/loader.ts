@@ -39,6 +39,19 @@ export interface RawRow {
   readonly data: Record<string, unknown>;
 }
 
+/** A raw row as a query returns it: timestamps in Unix seconds, the object as JSON text. */
+export function rawRow(row: Record<string, unknown>): RawRow {
+  return {
+    account_id: String(row.account_id),
+    id: String(row.id),
+    livemode: row.livemode === null ? null : Boolean(row.livemode),
+    is_deleted: Boolean(row.is_deleted),
+    created: row.created === null ? null : Number(row.created),
+    observed_at: Number(row.observed_at),
+    data: JSON.parse(String(row.data)) as Record<string, unknown>,
+  };
+}
+
 export interface Loader {
   /** `duckdb:stripe.duckdb`, `bigquery:my-project`: for messages. */
   readonly description: string;

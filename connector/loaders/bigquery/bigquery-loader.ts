@@ -11,7 +11,7 @@ import { UserError } from '../../errors.js';
 import { STREAM_NAMES, type StreamName } from '../../streams/catalog.js';
 import { StreamStateSchema, type StreamState } from '../../sync/state.js';
 import type { BatchFile } from '../batch.js';
-import { modeMismatch, warehouseNames, type CommitResult, type Loader, type RawRow, type WarehouseNames } from '../loader.js';
+import { modeMismatch, warehouseNames, type CommitResult, rawRow, type Loader, type RawRow, type WarehouseNames } from '../loader.js';
 import { newCompleteBackfills } from '../sweeps.js';
 import type { WarehouseOptions } from '../warehouse.js';
 
@@ -289,15 +289,7 @@ export class BigQueryLoader implements Loader {
       `SELECT account_id, id, livemode, is_deleted, UNIX_SECONDS(created) AS created, UNIX_SECONDS(observed_at) AS observed_at, TO_JSON_STRING(data) AS data
        FROM ${this.raw(stream)} ORDER BY account_id, id`,
     );
-    return rows.map((row) => ({
-      account_id: String(row.account_id),
-      id: String(row.id),
-      livemode: row.livemode === null ? null : Boolean(row.livemode),
-      is_deleted: Boolean(row.is_deleted),
-      created: row.created === null ? null : Number(row.created),
-      observed_at: Number(row.observed_at),
-      data: JSON.parse(String(row.data)) as Record<string, unknown>,
-    }));
+    return rows.map(rawRow);
   }
 
   async close(): Promise<void> {

@@ -7,7 +7,7 @@ import { UserError } from '../../errors.js';
 import { STREAM_NAMES, type StreamName } from '../../streams/catalog.js';
 import { StreamStateSchema, type StreamState } from '../../sync/state.js';
 import type { BatchFile } from '../batch.js';
-import { modeMismatch, warehouseNames, type CommitResult, type Loader, type RawRow, type WarehouseNames } from '../loader.js';
+import { modeMismatch, warehouseNames, type CommitResult, rawRow, type Loader, type RawRow, type WarehouseNames } from '../loader.js';
 import { newCompleteBackfills } from '../sweeps.js';
 
 function quote(identifier: string): string {
@@ -289,15 +289,7 @@ export class DuckDBLoader implements Loader {
       `SELECT account_id, id, livemode, is_deleted, epoch(created)::BIGINT AS created, epoch(observed_at)::BIGINT AS observed_at, data::VARCHAR AS data
        FROM ${this.raw(stream)} ORDER BY account_id, id`,
     );
-    return result.getRowObjectsJson().map((row) => ({
-      account_id: String(row.account_id),
-      id: String(row.id),
-      livemode: row.livemode === null ? null : Boolean(row.livemode),
-      is_deleted: Boolean(row.is_deleted),
-      created: row.created === null ? null : Number(row.created),
-      observed_at: Number(row.observed_at),
-      data: JSON.parse(String(row.data)) as Record<string, unknown>,
-    }));
+    return result.getRowObjectsJson().map(rawRow);
   }
 
   async close(): Promise<void> {
