@@ -15,7 +15,7 @@ import { createInterface } from 'node:readline';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { STREAMS, STREAM_NAMES } from '../connector/streams/catalog.js';
-import { cpuSeconds, watchPeakMemory } from './measure.js';
+import { cpuSeconds, peakMemory } from './measure.js';
 
 const argv = yargs(hideBin(process.argv))
   .options({
@@ -102,8 +102,11 @@ async function runConnector(url: string): Promise<Run> {
   writeFileSync(catalog, JSON.stringify({ streams: STREAM_NAMES.map((name) => ({ stream: { name, json_schema: {}, supported_sync_modes: ['incremental'] }, sync_mode: 'incremental', destination_sync_mode: 'append_dedup' })) }));
   await fetch(`${url}/_sim/stats/reset`, { method: 'POST' });
   const started = performance.now();
-  const child = spawn(process.execPath, ['dist/connector/cli.js', 'read', '--config', config, '--catalog', catalog], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } });
-  const peak = watchPeakMemory(child);
+  const peak = peakMemory();
+  const child = spawn(process.execPath, [...peak.args, 'dist/connector/cli.js', 'read', '--config', config, '--catalog', catalog], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...peak.env, LOG_LEVEL: 'info' },
+  });
   const simulatorCpu = cpuSeconds(simulatorPid);
   let connectorCpu = 0;
   const cpuTimer = setInterval(() => {
@@ -145,21 +148,21 @@ async function runConnector(url: string): Promise<Run> {
   if (code !== 0) throw new Error(`stripe-elt read exited with ${code}`);
   const seconds = (performance.now() - started) / 1000;
   const stats = (await (await fetch(`${url}/_sim/stats`)).json()) as { total: number };
-  return { seconds, records, peakMb: peak(), requests: stats.total };
+  return { seconds, records, peakMb: peak.read(), requests: stats.total };
 }
 
 async function runSimple(url: string): Promise<Run> {
   await fetch(`${url}/_sim/stats/reset`, { method: 'POST' });
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/simple-backfill.ts', url], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const peak = watchPeakMemory(child);
+  const peak = peakMemory();
+  const child = spawn(process.execPath, [...peak.args, '--import', 'tsx', 'bench/simple-backfill.ts', url], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...peak.env } });
   let output = '';
   child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
   const [code] = (await once(child, 'exit')) as [number];
   if (code !== 0) throw new Error(`the simple backfill exited with ${code}`);
   const seconds = (performance.now() - started) / 1000;
   const stats = (await (await fetch(`${url}/_sim/stats`)).json()) as { total: number };
-  return { seconds, records: Number(output.trim()), peakMb: peak(), requests: stats.total };
+  return { seconds, records: Number(output.trim()), peakMb: peak.read(), requests: stats.total };
 }
 
 const sim = await startSimulator();

@@ -16,6 +16,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { STREAM_NAMES } from '../connector/streams/catalog.js';
+import { peakMemory } from './measure.js';
 
 const argv = yargs(hideBin(process.argv))
   .options({
@@ -111,14 +112,14 @@ async function baseline(records: string): Promise<number> {
 /** `stripe-elt write` of the messages into a new DuckDB file: seconds and peak memory (MB). */
 async function write(messages: string): Promise<{ seconds: number; peakMb: number; commits: number; fileMb: number }> {
   const file = join(dir, 'write.duckdb');
-  const peakFile = join(dir, 'peak');
   rmSync(file, { force: true });
   rmSync(`${file}.wal`, { force: true });
   const input = openSync(messages, 'r');
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', './bench/report-peak-memory.mjs', CLI, 'write', '--warehouse', `duckdb:${file}`], {
+  const peak = peakMemory();
+  const child = spawn(process.execPath, [...peak.args, CLI, 'write', '--warehouse', `duckdb:${file}`], {
     stdio: [input, 'ignore', 'pipe'],
-    env: { ...process.env, LOG_LEVEL: 'info', PEAK_MEMORY_FILE: peakFile },
+    env: { ...process.env, ...peak.env, LOG_LEVEL: 'info' },
   });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -129,7 +130,7 @@ async function write(messages: string): Promise<{ seconds: number; peakMb: numbe
   const finished = JSON.parse(stderr.split('\n').find((l) => l.includes('"write finished"')) ?? '{}') as { commits?: number };
   const fileMb = Math.round(statSync(file).size / 1e6);
   rmSync(file, { force: true });
-  return { seconds, peakMb: Number(readFileSync(peakFile, 'utf8')), commits: finished.commits ?? 0, fileMb };
+  return { seconds, peakMb: peak.read(), commits: finished.commits ?? 0, fileMb };
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;

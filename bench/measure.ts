@@ -1,6 +1,7 @@
-// Measuring a benchmark's processes from the outside, through /proc (Linux).
-import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+// Measuring a benchmark's processes: CPU time from /proc (Linux), peak memory as they exit.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** CPU seconds a process has used so far, from /proc (utime + stime). */
 export function cpuSeconds(pid: number | undefined): number {
@@ -12,18 +13,16 @@ export function cpuSeconds(pid: number | undefined): number {
   }
 }
 
-/** Peak resident memory of a process, from /proc (VmHWM), polled until it exits. */
-export function watchPeakMemory(child: ChildProcess): () => number {
-  let peak = 0;
-  const timer = setInterval(() => {
-    try {
-      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-      peak = Math.max(peak, kb);
-    } catch {
-      // The process has exited.
-    }
-  }, 100);
-  child.on('exit', () => clearInterval(timer));
-  return () => Math.round(peak / 1024);
+/**
+ * Peak resident memory of a Node process to be spawned: `args` go before its script and `env`
+ * into its environment; once it has exited, `read()` gives its peak in MB (its maxRSS, DuckDB's
+ * native memory included, written by report-peak-memory.mjs as it exits).
+ */
+export function peakMemory(): { args: string[]; env: Record<string, string>; read: () => number } {
+  const file = join(mkdtempSync(join(tmpdir(), 'stripe-elt-peak-')), 'peak');
+  return {
+    args: ['--import', './bench/report-peak-memory.mjs'],
+    env: { PEAK_MEMORY_FILE: file },
+    read: () => Number(readFileSync(file, 'utf8')),
+  };
 }

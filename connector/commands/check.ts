@@ -5,7 +5,7 @@ import { UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ConnectionStatusMessage } from '../protocol/messages.js';
 import { STREAMS, STREAM_NAMES } from '../streams/catalog.js';
-import { StripeApi, isStripeError } from '../stripe/client.js';
+import { StripeApi } from '../stripe/client.js';
 import { listConnectedAccounts } from '../sync/accounts.js';
 import { authenticationMessage, permissionNamed } from '../sync/failures.js';
 import type { StripeObject } from '../sync/stream-output.js';
@@ -105,7 +105,7 @@ export async function runCheck(rawConfig: unknown, source: string, logger: Logge
         try {
           await api.get('/v1/customers', { limit: 1 }, { endpoint: 'GET /v1/customers', account: first });
         } catch (error) {
-          if (!isStripeError(error) || !(error instanceof Stripe.errors.StripePermissionError)) throw error;
+          if (!(error instanceof Stripe.errors.StripePermissionError)) throw error;
           lines.push(`But reading a connected account failed: ${error.message} Grant the key Read as Connect permissions.`);
         }
       }

@@ -2,16 +2,16 @@
 // state, so that the next load reads it again from the start.
 import { UserError } from '../errors.js';
 import type { Loader } from '../loaders/loader.js';
-import { STREAM_NAMES, type StreamName } from '../streams/catalog.js';
+import { STREAM_NAMES, isStreamName } from '../streams/catalog.js';
 
 export async function reset(loader: Loader, streams: readonly string[], confirmed: boolean): Promise<string> {
   for (const stream of streams) {
-    if (!(STREAM_NAMES as readonly string[]).includes(stream)) throw new UserError(`--stream ${stream}: there is no such stream. The streams are ${STREAM_NAMES.join(', ')}.`);
+    if (!isStreamName(stream)) throw new UserError(`--stream ${stream}: there is no such stream. The streams are ${STREAM_NAMES.join(', ')}.`);
   }
   const what = streams.length === 0 ? 'every stream' : streams.join(', ');
   if (!confirmed) {
     throw new UserError(`reset drops the raw data and state of ${what} in ${loader.description}, which cannot be undone. Run it again with --yes to go ahead.`);
   }
-  await loader.reset(streams.length === 0 ? 'all' : (streams as StreamName[]));
+  await loader.reset(streams.length === 0 ? 'all' : streams.filter(isStreamName));
   return `Dropped the raw data and state of ${what} in ${loader.description}; the next load reads ${streams.length === 1 ? 'it' : 'them'} again from the start.`;
 }

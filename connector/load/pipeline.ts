@@ -8,7 +8,7 @@ import type { MessageSink } from '../protocol/writer.js';
 import { UserError } from '../errors.js';
 import type { Loader } from '../loaders/loader.js';
 import { BatchFile } from '../loaders/batch.js';
-import { STREAM_NAMES, type StreamName } from '../streams/catalog.js';
+import { STREAM_NAMES, isStreamName, type StreamName } from '../streams/catalog.js';
 import { StreamStateSchema, type StreamState } from '../sync/state.js';
 import type { Logger } from '../logger.js';
 import type { Progress } from './progress.js';
@@ -79,7 +79,7 @@ export class LoadPipeline implements MessageSink {
   /** A RECORD line exactly as `read` prints it: it goes to the batch without being parsed. */
   async addRecord(line: string | Buffer, stream: string, livemode: boolean | undefined, origin?: number): Promise<void> {
     this.throwIfFailed();
-    if (!(STREAM_NAMES as readonly string[]).includes(stream)) throw new UserError(`A record names an unknown stream "${stream}"; the streams are ${STREAM_NAMES.join(', ')}.`);
+    if (!isStreamName(stream)) throw new UserError(`A record names an unknown stream "${stream}"; the streams are ${STREAM_NAMES.join(', ')}.`);
     await this.batch.addLine(line, stream, livemode, origin);
     this.stats.records++;
     this.options.progress?.record(stream);
@@ -87,8 +87,8 @@ export class LoadPipeline implements MessageSink {
 
   async addState(message: StreamStateMessage): Promise<void> {
     this.throwIfFailed();
-    const stream = message.state.stream.stream_descriptor.name as StreamName;
-    if (!(STREAM_NAMES as readonly string[]).includes(stream)) throw new UserError(`A STATE names an unknown stream "${stream}".`);
+    const stream = message.state.stream.stream_descriptor.name;
+    if (!isStreamName(stream)) throw new UserError(`A STATE names an unknown stream "${stream}".`);
     const parsed = StreamStateSchema.safeParse(message.state.stream.stream_state);
     if (!parsed.success) throw new UserError(`The STATE of ${stream} is not one stripe-elt read writes: ${parsed.error.issues[0]?.message ?? 'unknown problem'}.`);
     this.states.set(stream, parsed.data);

@@ -2,7 +2,7 @@
 // of the code sees typed values only.
 import { z } from 'zod';
 import { UserError } from '../errors.js';
-import { STREAM_NAMES, type StreamName } from '../streams/catalog.js';
+import { STREAM_NAMES, isStreamName, type StreamName } from '../streams/catalog.js';
 import { StreamStateSchema, type StreamState } from '../sync/state.js';
 
 const ConfiguredStreamSchema = z.looseObject({
@@ -30,12 +30,12 @@ export function parseConfiguredCatalog(raw: unknown, source = 'the catalog'): Se
   const seen = new Set<string>();
   return parsed.data.streams.map((configured) => {
     const name = configured.stream.name;
-    if (!(STREAM_NAMES as readonly string[]).includes(name)) {
+    if (!isStreamName(name)) {
       throw new UserError(`${source} names a stream "${name}" that this source does not have. Its streams are: ${STREAM_NAMES.join(', ')}.`);
     }
     if (seen.has(name)) throw new UserError(`${source} lists the stream "${name}" twice.`);
     seen.add(name);
-    return { name: name as StreamName, syncMode: configured.sync_mode };
+    return { name, syncMode: configured.sync_mode };
   });
 }
 
@@ -64,14 +64,14 @@ export function parseState(raw: unknown, source = 'the state'): Map<StreamName, 
       );
     }
     const name = parsed.data.stream.stream_descriptor.name;
-    if (!(STREAM_NAMES as readonly string[]).includes(name)) throw new UserError(`${source} holds state for an unknown stream "${name}".`);
+    if (!isStreamName(name)) throw new UserError(`${source} holds state for an unknown stream "${name}".`);
     if (parsed.data.stream.stream_state === undefined || parsed.data.stream.stream_state === null) continue;
     const state = StreamStateSchema.safeParse(parsed.data.stream.stream_state);
     if (!state.success) {
       const issue = state.error.issues[0];
       throw new UserError(`${source}: the state of "${name}" is not one this source wrote (${issue ? `${issue.path.join('.')}: ${issue.message}` : 'unknown problem'}). Reset the stream, or start without --state.`);
     }
-    states.set(name as StreamName, state.data);
+    states.set(name, state.data);
   }
   return states;
 }

@@ -1,4 +1,5 @@
 // The Airbyte protocol messages this connector prints (protocol v0.3.2).
+import type { FailureType } from '../errors.js';
 
 export type StreamStatus = 'STARTED' | 'RUNNING' | 'COMPLETE' | 'INCOMPLETE';
 export type LogLevel = 'FATAL' | 'ERROR' | 'WARN' | 'INFO' | 'DEBUG' | 'TRACE';
@@ -49,7 +50,7 @@ export interface TraceMessage {
           readonly message: string;
           readonly internal_message?: string;
           readonly stack_trace?: string;
-          readonly failure_type: 'system_error' | 'config_error' | 'transient_error';
+          readonly failure_type: FailureType;
           readonly stream_descriptor?: { readonly name: string };
         };
       };

@@ -1,10 +1,10 @@
 // Where Airbyte messages go. `read` prints them as JSON lines on stdout (JsonLinesSink, the only
 // code that writes to stdout); `load` hands them straight to a warehouse loader. ProtocolWriter
 // is what the commands use either way: it builds the messages and scrubs API keys from every
-// message that carries text (records carry Stripe's data only).
+// message that carries text (records carry Stripe's data only, states our ids and times).
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import { scrubSecrets } from '../errors.js';
+import { scrubSecrets, type FailureType } from '../errors.js';
 import type { AirbyteMessage, LogLevel, StreamStatus } from './messages.js';
 
 export interface MessageSink {
@@ -42,18 +42,19 @@ export class JsonLinesSink implements MessageSink {
 }
 
 export class ProtocolWriter {
-  private readonly secrets: string[] = [];
+  private readonly secrets = new Set<string>();
 
   constructor(readonly sink: MessageSink) {}
 
   /** Keys to scrub from every message from now on. */
   addSecret(secret: string): void {
-    this.secrets.push(secret);
+    this.secrets.add(secret);
   }
 
   send(message: AirbyteMessage): Promise<void> {
-    if (message.type === 'RECORD') return this.sink.write(message);
-    return this.sink.write(JSON.parse(scrubSecrets(JSON.stringify(message), this.secrets)) as AirbyteMessage);
+    // States are the most frequent of the others and hold every account's progress: passed as they are.
+    if (message.type === 'RECORD' || message.type === 'STATE') return this.sink.write(message);
+    return this.sink.write(JSON.parse(scrubSecrets(JSON.stringify(message), [...this.secrets])) as AirbyteMessage);
   }
 
   log(level: LogLevel, message: string): Promise<void> {
@@ -67,7 +68,7 @@ export class ProtocolWriter {
     });
   }
 
-  error(message: string, failureType: 'system_error' | 'config_error' | 'transient_error', internal?: string, stream?: string): Promise<void> {
+  error(message: string, failureType: FailureType, internal?: string, stream?: string): Promise<void> {
     return this.send({
       type: 'TRACE',
       trace: {

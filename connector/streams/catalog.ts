@@ -23,6 +23,12 @@ export const STREAM_NAMES = [
 
 export type StreamName = (typeof STREAM_NAMES)[number];
 
+const STREAM_NAME_SET: ReadonlySet<string> = new Set(STREAM_NAMES);
+
+export function isStreamName(name: string): name is StreamName {
+  return STREAM_NAME_SET.has(name);
+}
+
 /**
  * How a stream's incremental reads find what changed after its first backfill:
  * - `events`: objects that change or get deleted; the Events API says which, from a cursor.

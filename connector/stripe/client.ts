@@ -3,7 +3,7 @@
 // connections that honours Stripe-Should-Retry and Retry-After.
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import pRetry, { AbortError } from 'p-retry';
+import pRetry from 'p-retry';
 import Stripe from 'stripe';
 import type { SourceConfig } from '../config.js';
 import type { Logger } from '../logger.js';
@@ -157,4 +157,3 @@ export class StripeApi {
   }
 }
 
-export { AbortError };

@@ -76,7 +76,6 @@ interface Waiting<T> {
 }
 
 export interface SchedulerStats {
-  sent: number;
   rateLimited: number;
   /** The share of the global budget in use now (1 = full, lower after 429s). */
   scale: number;
@@ -91,7 +90,7 @@ export class RequestScheduler {
   private timer: NodeJS.Timeout | undefined;
   private readonly credits = new Map<string, number>();
   private lastCredit = performance.now();
-  readonly stats: SchedulerStats = { sent: 0, rateLimited: 0, scale: 1 };
+  readonly stats: SchedulerStats = { rateLimited: 0, scale: 1 };
 
   constructor(
     readonly settings: BudgetSettings,
@@ -183,7 +182,6 @@ export class RequestScheduler {
       this.global.record(now);
       this.pacer(item.endpoint).record(now);
       this.inFlight++;
-      this.stats.sent++;
       item.task().then(item.resolve, item.reject).finally(() => {
         this.inFlight--;
         this.pump();

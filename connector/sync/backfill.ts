@@ -9,7 +9,7 @@
 // outlast the rest of the run splits; each split costs a partly filled page, so only then.
 import type { StripeList } from '../stripe/client.js';
 import type { ReadContext } from './context.js';
-import { addInterval, gaps } from './intervals.js';
+import { addInterval, covers, gaps } from './intervals.js';
 import type { PartitionState } from './state.js';
 import type { StreamOutput, StripeObject } from './stream-output.js';
 
@@ -170,7 +170,7 @@ export async function runBackfill(ctx: ReadContext, output: StreamOutput, accoun
   }
   while (running.size > 0) await Promise.race(running);
   if (failed || ctx.stopped(account)) return false;
-  return gaps(backfill.from, backfill.to, backfill.done).length === 0;
+  return covers(backfill.done, backfill.from, backfill.to);
 }
 
 function markDone(backfill: Backfill, from: number, to: number): void {

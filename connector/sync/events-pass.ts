@@ -4,7 +4,7 @@
 // event seen about an object is its latest state. An event rendered at another API version than
 // ours is not printed as it is: the object is fetched again, so that every record of a stream
 // has the same shape whichever way it arrived.
-import { RELATED_REFRESH, STREAMS, STREAM_OF_OBJECT, type StreamName } from '../streams/catalog.js';
+import { RELATED_REFRESH, STREAM_OF_OBJECT, type StreamName } from '../streams/catalog.js';
 import { STRIPE_API_VERSION, isStripeError, type StripeList } from '../stripe/client.js';
 import type { ReadContext } from './context.js';
 import type { StreamOutput, StripeObject } from './stream-output.js';
@@ -89,7 +89,7 @@ export async function runEventsPass(ctx: ReadContext, account: string): Promise<
   const fetchAgain = async ({ output, id }: Refetch): Promise<void> => {
     const path = `${output.definition.path}/${encodeURIComponent(id)}`;
     try {
-      const reply = await ctx.api.get<StripeObject & { deleted?: boolean }>(path, {}, { endpoint: `GET ${STREAMS[output.definition.name].path}/:id`, ...requestAccount });
+      const reply = await ctx.api.get<StripeObject & { deleted?: boolean }>(path, {}, { endpoint: `GET ${output.definition.path}/:id`, ...requestAccount });
       ctx.sawServerTime(reply.serverTime);
       // Deleted since: its *.deleted event, in this pass or the next, says so with its last state.
       if (reply.body.deleted === true) return;

@@ -15,7 +15,7 @@ import { classifyFailure } from './failures.js';
 import { UserError } from '../errors.js';
 import { EVENT_RETENTION_SECONDS, runEventsPass } from './events-pass.js';
 import { freshPartition, type PartitionState, type StreamState } from './state.js';
-import { StreamOutput } from './stream-output.js';
+import { StreamOutput, type StripeObject } from './stream-output.js';
 
 const DAY = 86_400;
 /** Without a start_date, a partition's first backfill reaches back this far. */
@@ -173,7 +173,7 @@ async function backfillTask(ctx: ReadContext, output: StreamOutput, account: str
 async function emitConnectedAccounts(
   ctx: ReadContext,
   output: StreamOutput,
-  listed: readonly Record<string, unknown>[] | null,
+  listed: readonly StripeObject[] | null,
   serverTime: number,
   unavailable: string | null,
 ): Promise<void> {
@@ -181,8 +181,8 @@ async function emitConnectedAccounts(
     output.problem(unavailable ?? 'connected accounts could not be listed');
     return;
   }
-  const ids = listed.map((a) => a.id as string);
-  for (const account of listed) await output.emit(account as Parameters<StreamOutput['emit']>[0], ctx.platformId, serverTime);
+  const ids = listed.map((a) => a.id);
+  for (const account of listed) await output.emit(account, ctx.platformId, serverTime);
   if (output.incremental) {
     const current = new Set(ids);
     for (const id of output.state.known_accounts ?? []) {

@@ -8,7 +8,7 @@ import { BigQuery, type Dataset, type TableField, type TableMetadata } from '@go
 import { OAuth2Client } from 'google-auth-library';
 import type { Mode } from '../../config.js';
 import { UserError } from '../../errors.js';
-import { STREAM_NAMES, type StreamName } from '../../streams/catalog.js';
+import { STREAM_NAMES, isStreamName, type StreamName } from '../../streams/catalog.js';
 import { StreamStateSchema, type StreamState } from '../../sync/state.js';
 import type { BatchFile } from '../batch.js';
 import { modeMismatch, warehouseNames, type CommitResult, rawRow, type Loader, type RawRow, type WarehouseNames } from '../loader.js';
@@ -160,7 +160,7 @@ export class BigQueryLoader implements Loader {
 
   async commit(batch: BatchFile, states: ReadonlyMap<StreamName, StreamState>): Promise<CommitResult> {
     for (const stream of [...batch.streams, ...states.keys()]) {
-      if (!(STREAM_NAMES as readonly string[]).includes(stream)) throw new UserError(`A record names an unknown stream "${stream}".`);
+      if (!isStreamName(stream)) throw new UserError(`A record names an unknown stream "${stream}".`);
       await this.ensureRawTable(stream);
     }
     const statements: string[] = [];
@@ -271,7 +271,7 @@ export class BigQueryLoader implements Loader {
 
   private async existingRawTables(): Promise<string[]> {
     const [tables] = await this.client.dataset(this.names.raw).getTables();
-    return tables.map((t) => t.id as string).filter((id) => (STREAM_NAMES as readonly string[]).includes(id));
+    return tables.map((t) => t.id as string).filter(isStreamName);
   }
 
   async rowCounts(): Promise<Map<string, number>> {

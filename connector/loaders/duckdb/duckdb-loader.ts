@@ -4,7 +4,7 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { Mode } from '../../config.js';
 import { UserError } from '../../errors.js';
-import { STREAM_NAMES, type StreamName } from '../../streams/catalog.js';
+import { STREAM_NAMES, isStreamName, type StreamName } from '../../streams/catalog.js';
 import { StreamStateSchema, type StreamState } from '../../sync/state.js';
 import type { BatchFile } from '../batch.js';
 import { modeMismatch, warehouseNames, type CommitResult, rawRow, type Loader, type RawRow, type WarehouseNames } from '../loader.js';
@@ -128,7 +128,7 @@ export class DuckDBLoader implements Loader {
     const rows = new Map<string, number>();
     let swept = 0;
     for (const stream of batch.streams) {
-      if (!(STREAM_NAMES as readonly string[]).includes(stream)) throw new UserError(`A record names an unknown stream "${stream}".`);
+      if (!isStreamName(stream)) throw new UserError(`A record names an unknown stream "${stream}".`);
       await this.ensureTable(stream);
     }
     await db.run('BEGIN TRANSACTION');
