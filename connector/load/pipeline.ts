@@ -20,8 +20,6 @@ const BATCH_MS = 5_000;
 export interface PipelineStats {
   records: number;
   commits: number;
-  /** Rows written per stream (an object written twice counts twice). */
-  readonly rows: Map<string, number>;
   swept: number;
   /** The error a source reported (a TRACE error), if any. */
   sourceError: string | undefined;
@@ -36,7 +34,7 @@ export interface PipelineOptions {
 }
 
 export class LoadPipeline implements MessageSink {
-  readonly stats: PipelineStats = { records: 0, commits: 0, rows: new Map(), swept: 0, sourceError: undefined };
+  readonly stats: PipelineStats = { records: 0, commits: 0, swept: 0, sourceError: undefined };
   private batch = new BatchFile();
   /** The newest state of each stream since the last commit, and every STATE message in order. */
   private states = new Map<StreamName, StreamState>();
@@ -56,11 +54,9 @@ export class LoadPipeline implements MessageSink {
   async write(message: AirbyteMessage): Promise<void> {
     this.throwIfFailed();
     switch (message.type) {
-      case 'RECORD': {
-        const data = message.record.data;
-        await this.addRecord(JSON.stringify(message), message.record.stream, typeof data.livemode === 'boolean' ? data.livemode : undefined);
+      case 'RECORD':
+        await this.addRecord(JSON.stringify(message), message.record.stream);
         return;
-      }
       case 'STATE':
         await this.addState(message);
         return;
@@ -77,10 +73,10 @@ export class LoadPipeline implements MessageSink {
   }
 
   /** A RECORD line exactly as `read` prints it: it goes to the batch without being parsed. */
-  async addRecord(line: string | Buffer, stream: string, livemode: boolean | undefined, origin?: number): Promise<void> {
+  async addRecord(line: string | Buffer, stream: string): Promise<void> {
     this.throwIfFailed();
     if (!isStreamName(stream)) throw new UserError(`A record names an unknown stream "${stream}"; the streams are ${STREAM_NAMES.join(', ')}.`);
-    await this.batch.addLine(line, stream, livemode, origin);
+    await this.batch.addLine(line, stream);
     this.stats.records++;
     this.options.progress?.record(stream);
   }
@@ -92,7 +88,7 @@ export class LoadPipeline implements MessageSink {
     const parsed = StreamStateSchema.safeParse(message.state.stream.stream_state);
     if (!parsed.success) throw new UserError(`The STATE of ${stream} is not one stripe-elt read writes: ${parsed.error.issues[0]?.message ?? 'unknown problem'}.`);
     this.states.set(stream, parsed.data);
-    this.stateMessages.push(message);
+    if (this.options.onCommitted) this.stateMessages.push(message);
     this.options.progress?.state(stream, parsed.data);
     if (this.due()) await this.commit(false);
   }
@@ -150,7 +146,6 @@ export class LoadPipeline implements MessageSink {
       const result = await this.loader.commit(batch, states);
       this.stats.commits++;
       this.stats.swept += result.swept;
-      for (const [stream, rows] of result.rows) this.stats.rows.set(stream, (this.stats.rows.get(stream) ?? 0) + rows);
       this.options.progress?.committed(batch.records);
       this.options.logger?.debug({ commit: this.stats.commits, records: batch.records, states: [...states.keys()] }, 'committed');
       if (this.options.onCommitted) await this.options.onCommitted(messages);

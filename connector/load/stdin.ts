@@ -8,8 +8,6 @@ import type { AirbyteMessage, StreamStateMessage } from '../protocol/messages.js
 import type { LoadPipeline } from './pipeline.js';
 
 const RECORD_PREFIX = Buffer.from('{"type":"RECORD","record":{"stream":"');
-const LIVE = Buffer.from('"livemode":true');
-const TEST = Buffer.from('"livemode":false');
 const QUOTE = 0x22;
 const NEWLINE = 0x0a;
 
@@ -22,8 +20,7 @@ async function handleLine(pipeline: LoadPipeline, line: Buffer, lineNumber: numb
   if (line.subarray(0, RECORD_PREFIX.length).equals(RECORD_PREFIX)) {
     const end = line.indexOf(QUOTE, RECORD_PREFIX.length);
     const stream = line.subarray(RECORD_PREFIX.length, end).toString('utf8');
-    const livemode = line.includes(LIVE) ? true : line.includes(TEST) ? false : undefined;
-    await pipeline.addRecord(line, stream, livemode, lineNumber);
+    await pipeline.addRecord(line, stream);
     return;
   }
   let message: unknown;
@@ -37,8 +34,7 @@ async function handleLine(pipeline: LoadPipeline, line: Buffer, lineNumber: numb
   if (typed.type === 'RECORD') {
     const record = (typed as { record?: { stream?: unknown; data?: unknown } }).record;
     if (!record || typeof record.stream !== 'string' || !record.data || typeof record.data !== 'object') throw notAMessage(lineNumber, 'a RECORD needs record.stream and record.data');
-    const data = record.data as Record<string, unknown>;
-    await pipeline.addRecord(JSON.stringify({ type: 'RECORD', record }), record.stream, typeof data.livemode === 'boolean' ? data.livemode : undefined, lineNumber);
+    await pipeline.addRecord(JSON.stringify({ type: 'RECORD', record }), record.stream);
     return;
   }
   if (typed.type === 'STATE') {
@@ -52,28 +48,29 @@ async function handleLine(pipeline: LoadPipeline, line: Buffer, lineNumber: numb
 
 /** Feeds every line of `input` to the pipeline; returns the number of lines. */
 export async function readMessages(input: Readable, pipeline: LoadPipeline): Promise<number> {
-  let pending: Buffer = Buffer.alloc(0);
+  // The start of a line not yet ended, in pieces: a long line is joined once, when it ends.
+  let pieces: Buffer[] = [];
   let lineNumber = 0;
-  for await (const chunk of input) {
-    let data = pending.length > 0 ? Buffer.concat([pending, chunk as Buffer]) : (chunk as Buffer);
+  for await (const chunk of input as AsyncIterable<Buffer>) {
     let start = 0;
-    for (let end = data.indexOf(NEWLINE, start); end >= 0; end = data.indexOf(NEWLINE, start)) {
+    for (let end = chunk.indexOf(NEWLINE); end >= 0; end = chunk.indexOf(NEWLINE, start)) {
       lineNumber++;
-      await handleLine(pipeline, data.subarray(start, end), lineNumber);
+      const line = pieces.length > 0 ? Buffer.concat([...pieces, chunk.subarray(start, end)]) : chunk.subarray(start, end);
+      pieces = [];
+      await handleLine(pipeline, line, lineNumber);
       start = end + 1;
     }
-    // Copied out so that the chunk it came from can be let go.
-    pending = Buffer.from(data.subarray(start));
-    data = Buffer.alloc(0);
+    if (start < chunk.length) pieces.push(chunk.subarray(start));
   }
-  if (pending.length > 0) {
+  if (pieces.length > 0) {
+    const last = Buffer.concat(pieces);
     lineNumber++;
     try {
-      JSON.parse(pending.toString('utf8'));
+      JSON.parse(last.toString('utf8'));
     } catch {
       throw new UserError(`The input ends in the middle of a message (line ${lineNumber}): it was cut short. Nothing after the last committed STATE was written.`);
     }
-    await handleLine(pipeline, pending, lineNumber);
+    await handleLine(pipeline, last, lineNumber);
   }
   return lineNumber;
 }

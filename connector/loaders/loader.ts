@@ -21,8 +21,6 @@ export function warehouseNames(prefix = ''): WarehouseNames {
 }
 
 export interface CommitResult {
-  /** Rows written (inserted or updated) per stream. */
-  readonly rows: ReadonlyMap<string, number>;
   /** Rows marked deleted because a completed backfill no longer listed them. */
   readonly swept: number;
 }
@@ -55,7 +53,7 @@ export function rawRow(row: Record<string, unknown>): RawRow {
 export interface Loader {
   /** `duckdb:stripe.duckdb`, `bigquery:my-project`: for messages. */
   readonly description: string;
-  /** Creates what is missing (schemas, bookkeeping tables); fails at once if another load holds the warehouse. */
+  /** Creates what is missing (schemas, bookkeeping tables); DuckDB fails at once if another load holds the file (BigQuery has no lock). */
   open(): Promise<void>;
   /** The mode (test or live) of the data the warehouse holds, if it holds any. */
   mode(): Promise<Mode | null>;

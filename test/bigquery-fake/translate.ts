@@ -3,7 +3,7 @@
 // anything else is left as it is, and DuckDB will refuse it loudly.
 
 /** Rewrites every call `NAME(args)` with `replace(args)`, respecting nested parentheses and strings. */
-export function rewriteCalls(sql: string, name: string, replace: (args: string) => string): string {
+function rewriteCalls(sql: string, name: string, replace: (args: string) => string): string {
   const pattern = new RegExp(`\\b${name}\\s*\\(`, 'gi');
   let out = '';
   let at = 0;
@@ -29,8 +29,6 @@ export function rewriteCalls(sql: string, name: string, replace: (args: string) 
   return out + sql.slice(at);
 }
 
-const TYPES: Record<string, string> = { INT64: 'BIGINT', BOOL: 'BOOLEAN', STRING: 'VARCHAR', FLOAT64: 'DOUBLE' };
-
 function rewriteAll(sql: string): string {
   let out = sql;
   out = rewriteCalls(out, 'JSON_VALUE', (args) => `json_extract_string(${args})`);
@@ -40,7 +38,7 @@ function rewriteAll(sql: string): string {
   out = rewriteCalls(out, 'PARSE_JSON', (args) => `CAST(${args} AS JSON)`);
   out = rewriteCalls(out, 'TO_JSON_STRING', (args) => `CAST(${args} AS VARCHAR)`);
   out = out.replace(/\bCURRENT_TIMESTAMP\(\)/gi, 'now()');
-  out = out.replace(/\bAS\s+(INT64|BOOL|STRING|FLOAT64)\)/g, (_, type: string) => `AS ${TYPES[type]})`);
+  out = out.replace(/\bAS\s+(INT64|BOOL|STRING|FLOAT64)\)/g, (_, type: string) => `AS ${duckdbType({ type })})`);
   return out;
 }
 

@@ -62,9 +62,9 @@ export function customer(id: string, observedAt: number, extra: Record<string, u
   return { id, object: 'customer', created: 1_700_000_000, livemode: false, email: `${id}@example.com`, account_id: 'acct_1', observed_at: observedAt, ...extra };
 }
 
-export async function batchOf(lines: readonly [string, Record<string, unknown>][]): Promise<BatchFile> {
+export async function batchOf(lines: readonly [StreamName, Record<string, unknown>][]): Promise<BatchFile> {
   const batch = new BatchFile();
-  for (const [stream, data] of lines) await batch.addLine(record(stream, data), stream, typeof data.livemode === 'boolean' ? data.livemode : undefined);
+  for (const [stream, data] of lines) await batch.addLine(record(stream, data), stream);
   await batch.seal();
   return batch;
 }
@@ -73,7 +73,7 @@ export function state(partitions: Record<string, unknown> = {}): StreamState {
   return { version: 1, accounts: partitions } as StreamState;
 }
 
-export async function commit(loader: Loader, lines: readonly [string, Record<string, unknown>][], states: Record<string, StreamState> = {}) {
+export async function commit(loader: Loader, lines: readonly [StreamName, Record<string, unknown>][], states: Record<string, StreamState> = {}) {
   const batch = await batchOf(lines);
   try {
     return await loader.commit(batch, new Map(Object.entries(states)) as Map<StreamName, StreamState>);

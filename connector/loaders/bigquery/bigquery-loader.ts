@@ -159,10 +159,7 @@ export class BigQueryLoader implements Loader {
   }
 
   async commit(batch: BatchFile, states: ReadonlyMap<StreamName, StreamState>): Promise<CommitResult> {
-    for (const stream of [...batch.streams, ...states.keys()]) {
-      if (!isStreamName(stream)) throw new UserError(`A record names an unknown stream "${stream}".`);
-      await this.ensureRawTable(stream);
-    }
+    for (const stream of new Set([...batch.streams, ...states.keys()])) await this.ensureRawTable(stream);
     const statements: string[] = [];
     const params: Record<string, string | number> = {};
     let incoming: Mode | null = null;
@@ -201,7 +198,7 @@ export class BigQueryLoader implements Loader {
       params.mode = incoming;
     }
     if (statements.length > 0) await this.query(['BEGIN TRANSACTION', ...statements, 'COMMIT TRANSACTION'].join(';\n').concat(';'), params);
-    return { rows: new Map([...batch.streams].map((stream) => [stream, batch.countOf(stream)])), swept: 0 };
+    return { swept: 0 };
   }
 
   /** Every record must be one of ours and of the warehouse's mode; returns the records' mode. */
@@ -258,15 +255,17 @@ export class BigQueryLoader implements Loader {
 
   async reset(streams: readonly StreamName[] | 'all'): Promise<void> {
     const names = streams === 'all' ? [...STREAM_NAMES] : streams;
-    for (const stream of names) {
-      await this.client.dataset(this.names.raw).table(stream).delete({ ignoreNotFound: true });
-      this.tables.delete(`${this.names.raw}.${stream}`);
-    }
+    // The state goes first: a reset stopped half way then leaves tables whose streams are read
+    // again from the start, never a state that says rows are loaded when their table is gone.
     const params: Record<string, string> = {};
     names.forEach((stream, i) => (params[`stream_${i}`] = stream));
     const statements = names.map((_, i) => `DELETE FROM ${this.meta('state')} WHERE stream = @stream_${i}`);
     if (streams === 'all') statements.push(`DELETE FROM ${this.meta('settings')} WHERE key = 'mode'`);
     await this.query(['BEGIN TRANSACTION', ...statements, 'COMMIT TRANSACTION'].join(';\n').concat(';'), params);
+    for (const stream of names) {
+      await this.client.dataset(this.names.raw).table(stream).delete({ ignoreNotFound: true });
+      this.tables.delete(`${this.names.raw}.${stream}`);
+    }
   }
 
   private async existingRawTables(): Promise<string[]> {

@@ -4,7 +4,7 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { Mode } from '../../config.js';
 import { UserError } from '../../errors.js';
-import { STREAM_NAMES, isStreamName, type StreamName } from '../../streams/catalog.js';
+import { STREAM_NAMES, type StreamName } from '../../streams/catalog.js';
 import { StreamStateSchema, type StreamState } from '../../sync/state.js';
 import type { BatchFile } from '../batch.js';
 import { modeMismatch, warehouseNames, type CommitResult, rawRow, type Loader, type RawRow, type WarehouseNames } from '../loader.js';
@@ -125,12 +125,9 @@ export class DuckDBLoader implements Loader {
 
   async commit(batch: BatchFile, states: ReadonlyMap<StreamName, StreamState>): Promise<CommitResult> {
     const db = this.db;
-    const rows = new Map<string, number>();
     let swept = 0;
-    for (const stream of batch.streams) {
-      if (!isStreamName(stream)) throw new UserError(`A record names an unknown stream "${stream}".`);
-      await this.ensureTable(stream);
-    }
+    // Outside the transaction, so that a rollback leaves the tables as this loader knows them.
+    for (const stream of new Set([...batch.streams, ...states.keys()])) await this.ensureTable(stream);
     await db.run('BEGIN TRANSACTION');
     try {
       if (batch.records > 0) {
@@ -149,11 +146,10 @@ export class DuckDBLoader implements Loader {
         await this.checkRecords();
         await this.keepNewest();
         const withStubs = await this.streamsWithStubs();
-        for (const stream of batch.streams) rows.set(stream, await this.merge(stream, withStubs.has(stream)));
+        for (const stream of batch.streams) await this.merge(stream, withStubs.has(stream));
       }
       const previous = await this.states();
       for (const [stream, state] of states) {
-        await this.ensureTable(stream);
         for (const complete of newCompleteBackfills(previous.get(stream), state)) swept += await this.sweep(stream, complete);
         await db.run(
           `INSERT INTO ${this.meta('state')} VALUES (${literal(stream)}, ${literal(JSON.stringify(state))}, now())
@@ -165,7 +161,7 @@ export class DuckDBLoader implements Loader {
       await db.run('ROLLBACK');
       throw error;
     }
-    return { rows, swept };
+    return { swept };
   }
 
   private async streamsWithStubs(): Promise<Set<string>> {
@@ -215,14 +211,14 @@ export class DuckDBLoader implements Loader {
    * carries no state (a stub: only id and object) marks the row deleted and keeps its last known
    * data. The rows' data is never read: the merge costs the same however large the table.
    */
-  private async merge(stream: string, stubs: boolean): Promise<number> {
+  private async merge(stream: string, stubs: boolean): Promise<void> {
     const newer = 's.observed_at > t.observed_at OR (s.observed_at = t.observed_at AND (s.is_deleted OR NOT t.is_deleted))';
     const source = (stub: boolean) =>
       `SELECT account_id, id, livemode, to_timestamp(created) AS created, is_deleted, to_timestamp(observed_at) AS observed_at, data
        FROM stripe_elt_batch WHERE stream = ${literal(stream)} AND (created IS NULL) = ${stub}`;
     const insert = `WHEN NOT MATCHED THEN INSERT (account_id, id, livemode, created, is_deleted, observed_at, synced_at, data)
          VALUES (s.account_id, s.id, s.livemode, s.created, s.is_deleted, s.observed_at, now(), s.data)`;
-    const whole = await this.db.run(
+    await this.db.run(
       `MERGE INTO ${this.raw(stream)} AS t USING (${source(false)}) AS s
        ON t.account_id = s.account_id AND t.id = s.id
        WHEN MATCHED AND (${newer}) THEN UPDATE SET
@@ -230,15 +226,14 @@ export class DuckDBLoader implements Loader {
          observed_at = s.observed_at, synced_at = now(), data = s.data
        ${insert}`,
     );
-    if (!stubs) return Number(whole.rowsChanged);
-    const stub = await this.db.run(
+    if (!stubs) return;
+    await this.db.run(
       `MERGE INTO ${this.raw(stream)} AS t USING (${source(true)}) AS s
        ON t.account_id = s.account_id AND t.id = s.id
        WHEN MATCHED AND (${newer}) THEN UPDATE SET
          livemode = coalesce(s.livemode, t.livemode), is_deleted = s.is_deleted, observed_at = s.observed_at, synced_at = now()
        ${insert}`,
     );
-    return Number(whole.rowsChanged) + Number(stub.rowsChanged);
   }
 
   /** A completed backfill listed every object of its range that exists: the others are gone. */
@@ -259,10 +254,10 @@ export class DuckDBLoader implements Loader {
       for (const stream of names) {
         await this.db.run(`DROP TABLE IF EXISTS ${this.raw(stream)}`);
         await this.db.run(`DELETE FROM ${this.meta('state')} WHERE stream = ${literal(stream)}`);
-        this.tables.delete(stream);
       }
       if (streams === 'all') await this.db.run(`DELETE FROM ${this.meta('settings')} WHERE key = 'mode'`);
       await this.db.run('COMMIT');
+      for (const stream of names) this.tables.delete(stream);
     } catch (error) {
       await this.db.run('ROLLBACK');
       throw error;
