@@ -1,10 +1,14 @@
-// Small parts of the sync engine on their own: interval sets, request pacing, retry advice.
+// Small parts of the sync engine on their own: interval sets, request pacing, retry advice, checkpoints.
 import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import { RequestScheduler } from '../../connector/stripe/rate-budget.js';
 import { retryAdvice } from '../../connector/stripe/client.js';
 import { addInterval, covers, gaps } from '../../connector/sync/intervals.js';
 import { permissionNamed } from '../../connector/sync/failures.js';
+import { ProtocolWriter } from '../../connector/protocol/writer.js';
+import type { AirbyteMessage } from '../../connector/protocol/messages.js';
+import { STREAMS } from '../../connector/streams/catalog.js';
+import { StreamOutput } from '../../connector/sync/stream-output.js';
 
 describe('interval sets', () => {
   it('merge overlapping and adjacent intervals and keep them sorted', () => {
@@ -97,5 +101,37 @@ describe('retry advice', () => {
   it("names the permission in Stripe's 403 message", () => {
     expect(permissionNamed("… Having the 'rak_charge_read' permission would allow this request to continue.")).toBe('rak_charge_read');
     expect(permissionNamed('something else')).toBeNull();
+  });
+});
+
+describe("a stream's checkpoints", () => {
+  it('print a STATE once 2,000 records went out since the last one, not before', async () => {
+    const printed: AirbyteMessage[] = [];
+    const writer = new ProtocolWriter({ write: async (m) => void printed.push(m), flush: async () => {} });
+    const output = StreamOutput.create(STREAMS.customers, 'incremental', undefined, writer, 'test');
+    const states = () => printed.filter((m) => m.type === 'STATE') as { state: { sourceStats: { recordCount: number } } }[];
+    for (let i = 0; i < 1999; i++) await output.emit({ id: `cus_${i}`, object: 'customer' }, 'acct_1', 1);
+    await output.maybeCheckpoint();
+    expect(states()).toHaveLength(0);
+    await output.emit({ id: 'cus_1999', object: 'customer' }, 'acct_1', 1);
+    await output.maybeCheckpoint();
+    expect(states().map((s) => s.state.sourceStats.recordCount)).toEqual([2000]);
+    await output.maybeCheckpoint();
+    expect(states()).toHaveLength(1);
+  });
+});
+
+describe('the protocol writer', () => {
+  it('scrubs API keys from the text of every message but records and states', async () => {
+    const key = 'rk_live_4kTq9Zx2Lp7Wn3Rb';
+    const printed: AirbyteMessage[] = [];
+    const writer = new ProtocolWriter({ write: async (m) => void printed.push(m), flush: async () => {} });
+    writer.addSecret(key);
+    await writer.log('WARN', `Stripe said: Invalid API Key provided: ${key}`);
+    await writer.error(`cannot use ${key}`, 'config_error', `internal ${key}; another: sk_test_1234567890abcdef`);
+    expect(JSON.stringify(printed)).not.toContain(key);
+    expect(printed[0]).toEqual({ type: 'LOG', log: { level: 'WARN', message: 'Stripe said: Invalid API Key provided: [redacted api key]' } });
+    const error = (printed[1] as { trace: { error: { message: string; internal_message: string } } }).trace.error;
+    expect([error.message, error.internal_message]).toEqual(['cannot use [redacted api key]', 'internal [redacted api key]; another: sk_test_[redacted]']);
   });
 });

@@ -2,7 +2,7 @@
 // killed with SIGKILL and run again, write's echoed states and its refusal of broken input, reset.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -178,14 +178,22 @@ describe('write', () => {
     const warehouse = join(dir, 'truncated.duckdb');
     const text = `${messages.join('\n')}\n`;
     const cut = text.slice(0, Math.floor(text.length * 0.6));
-    const result = await run(['write', '--warehouse', `duckdb:${warehouse}`], cut);
+    // Small batches, so that some commit before the cut and some records after them do not.
+    const result = await run(['write', '--warehouse', `duckdb:${warehouse}`, '--batch-records', '200'], cut);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/The input ends in the middle of a message \(line \d+\): it was cut short\. Nothing after the last committed STATE was written\./);
     const echoed = result.stdout.split('\n').filter((l) => l.startsWith('{"type":"STATE"'));
-    const { states } = await view(warehouse);
-    // The warehouse holds exactly the states it echoed as committed.
+    expect(echoed.length).toBeGreaterThan(1);
+    const { rows, states } = await view(warehouse);
+    // The warehouse holds exactly the states it echoed as committed…
     const lastEchoed = new Map(echoed.map((line) => { const s = (JSON.parse(line) as Message).state as { stream: { stream_descriptor: { name: string }; stream_state: unknown } }; return [s.stream.stream_descriptor.name, s.stream.stream_state]; }));
     expect(new Map([...states].map(([k, v]) => [k, v as unknown]))).toEqual(lastEchoed);
+    // …and exactly the records that came before the last of them.
+    const whole = cut.split('\n').slice(0, -1);
+    const committed = whole.slice(0, whole.lastIndexOf(echoed.at(-1) as string)).filter((m) => m.startsWith('{"type":"RECORD"'));
+    const keys = new Set(committed.map((m) => { const r = (JSON.parse(m) as Message).record as { stream: string; data: { account_id: string; id: string } }; return `${r.stream}/${r.data.account_id}/${r.data.id}`; }));
+    expect(committed.length).toBeLessThan(whole.filter((m) => m.startsWith('{"type":"RECORD"')).length);
+    expect(new Set(rows.keys())).toEqual(keys);
   });
 
   it('refuses a --duckdb-memory-limit that is not a size, before opening the warehouse', async () => {
@@ -224,7 +232,7 @@ describe('reset', () => {
     expect([...after.rows.keys()].some((k) => k.startsWith('customers/'))).toBe(false);
     expect([...after.rows.keys()].some((k) => k.startsWith('charges/'))).toBe(true);
     const unknown = await run(['reset', '--warehouse', `duckdb:${warehouse}`, '--stream', 'widgets', '--yes']);
+    expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('--stream widgets: there is no such stream.');
-    void readFileSync;
   });
 });

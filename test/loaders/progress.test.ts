@@ -41,7 +41,7 @@ describe('load progress', () => {
     expect(frames).toMatch(/\n {2}accounts {15} {8}1 +\d+ {12}1\/1  started(\n|$)/);
   });
 
-  it('elsewhere, logs a progress line, and one more at the end however short the load', async () => {
+  it('elsewhere, logs its figures as a line at the end, however short the load', async () => {
     const log = capture();
     const progress = new Progress(pino({ level: 'info' }, log.stream), undefined);
     progress.start();
