@@ -6,9 +6,8 @@ import type { Logger } from '../logger.js';
 import type { ConnectionStatusMessage } from '../protocol/messages.js';
 import { STREAMS, STREAM_NAMES } from '../streams/catalog.js';
 import { StripeApi } from '../stripe/client.js';
-import { listConnectedAccounts } from '../sync/accounts.js';
-import { authenticationMessage, permissionNamed } from '../sync/failures.js';
-import type { StripeObject } from '../sync/stream-output.js';
+import { listConnectedAccounts, notConnected, resolvePlatform, type Platform } from '../sync/accounts.js';
+import { permissionNamed } from '../sync/failures.js';
 
 const RESTRICTED_KEY_ADVICE =
   'A read-only restricted key is recommended: in the Stripe Dashboard, Developers → API keys → Create restricted key, ' +
@@ -37,27 +36,20 @@ export async function runCheck(rawConfig: unknown, source: string, logger: Logge
   const lines: string[] = [];
 
   // The key, and the account it belongs to.
-  let accountId = config.accountId;
+  let platform: Platform;
   try {
-    const { body } = await api.get<StripeObject & { business_profile?: { name?: string | null } }>('/v1/account', {}, { endpoint: 'GET /v1/account' });
-    if (config.accountId && body.id !== config.accountId) {
-      return status(false, [
-        `The API key belongs to Stripe account ${body.id}, not to ${config.accountId} (account_id). Use a key of ${config.accountId}, or correct account_id.`,
-      ]);
-    }
-    accountId = body.id;
-    const name = body.business_profile?.name ? ` (${body.business_profile.name})` : '';
-    lines.push(`Connected to Stripe account ${body.id}${name} in ${config.mode} mode with a ${config.keyKind} key.`);
+    platform = await resolvePlatform(api, config);
   } catch (error) {
-    if (error instanceof Stripe.errors.StripeAuthenticationError) return status(false, [authenticationMessage(error.message)]);
+    if (error instanceof UserError) return status(false, [error.message]);
     if (error instanceof Stripe.errors.StripeConnectionError) return status(false, [unreachable(config, error)]);
-    if (!(error instanceof Stripe.errors.StripePermissionError)) throw error;
-    const permission = permissionNamed(error.message) ?? 'rak_account_read';
-    if (!config.accountId) {
-      return status(false, [`The key may not read its own account, so the platform's account ID cannot be known. Grant the key the ${permission} permission, or set account_id.`]);
-    }
-    lines.push(`The key may not read its account (grant ${permission} to let check verify it); using account_id ${config.accountId}. Mode: ${config.mode}.`);
+    throw error;
   }
+  const accountId = platform.id;
+  lines.push(
+    platform.verified
+      ? `Connected to Stripe account ${platform.id}${platform.name ? ` (${platform.name})` : ''} in ${config.mode} mode with a ${config.keyKind} key.`
+      : `The key may not read its account (grant ${platform.missingPermission} to let check verify it); using account_id ${platform.id}. Mode: ${config.mode}.`,
+  );
   if (config.keyKind === 'secret') lines.push(`Warning: this is a secret key with full access to the account. ${RESTRICTED_KEY_ADVICE}`);
 
   // Which streams the key may read, asking each list endpoint for one object.
@@ -88,15 +80,12 @@ export async function runCheck(rawConfig: unknown, source: string, logger: Logge
     const listing = await listConnectedAccounts(api);
     if ('forbidden' in listing) {
       lines.push(
-        `Connected accounts unavailable: the key has no Connect permission to list them (${listing.forbidden}). Only the platform ${accountId ?? ''} will be read; grant Read as Connect permissions to read connected accounts.`,
+        `Connected accounts unavailable: the key has no Connect permission to list them (${listing.forbidden}). Only the platform ${accountId} will be read; grant Read as Connect permissions to read connected accounts.`,
       );
     } else {
-      const ids = new Set(listing.accounts.map((a) => a.id));
-      if (Array.isArray(config.connectedAccounts)) {
-        const missing = config.connectedAccounts.filter((id) => !ids.has(id));
-        if (missing.length > 0) {
-          return status(false, [...lines, `connected_accounts lists ${missing.join(', ')}, not connected to this platform (or not existing). Remove them, or connect them first.`]);
-        }
+      const missing = notConnected(config, listing.accounts);
+      if (missing.length > 0) {
+        return status(false, [...lines, `connected_accounts lists ${missing.join(', ')}, not connected to this platform (or not existing). Remove them, or connect them first.`]);
       }
       const reading = Array.isArray(config.connectedAccounts) ? config.connectedAccounts.length : listing.accounts.length;
       lines.push(`${listing.accounts.length} connected account${listing.accounts.length === 1 ? '' : 's'} reachable; ${reading} will be read.`);

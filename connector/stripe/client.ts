@@ -103,7 +103,8 @@ export class StripeApi {
     );
   }
 
-  private readonly maxRetryTimeMs: number;
+  /** How long a request may keep failing before it gives up. */
+  readonly maxRetryTimeMs: number;
 
   /** GET with query parameters, within the budget, retried as Stripe advises. */
   async get<T>(path: string, params: QueryParams, options: RequestOptions): Promise<StripeReply<T>> {

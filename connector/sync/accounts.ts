@@ -3,7 +3,7 @@
 import Stripe from 'stripe';
 import type { SourceConfig } from '../config.js';
 import { UserError } from '../errors.js';
-import type { StripeApi } from '../stripe/client.js';
+import type { StripeApi, StripeReply } from '../stripe/client.js';
 import { authenticationMessage, permissionNamed } from './failures.js';
 import type { StripeObject } from './stream-output.js';
 
@@ -11,31 +11,42 @@ const FIRST_REQUEST_RETRY_MS = 10_000;
 
 export interface Platform {
   readonly id: string;
+  /** The business name Stripe holds for it, if any. */
+  readonly name: string | undefined;
   /** When the account was created (none if the key may not read it). */
   readonly created: number | undefined;
   /** Stripe's clock when it answered. */
   readonly serverTime: number;
   /** False when the key may not read its own account and account_id stood in. */
   readonly verified: boolean;
+  /** The permission that would let the key read its account, when it may not. */
+  readonly missingPermission?: string;
 }
 
-/** The key's account, from `GET /v1/account`; config.account_id stands in if the key may not read it. */
+/**
+ * The key's account, from `GET /v1/account`, which must be config.account_id if that is set;
+ * account_id stands in if the key may not read its account. A key Stripe refuses, or an account
+ * that is not the key's, is a UserError; Stripe out of reach is the SDK's connection error.
+ */
 export async function resolvePlatform(api: StripeApi, config: SourceConfig): Promise<Platform> {
+  let reply: StripeReply<StripeObject & { business_profile?: { name?: string | null } }>;
   try {
     // The first request: if Stripe cannot be reached at all, say so soon rather than retry for minutes.
-    const reply = await api.get<StripeObject>('/v1/account', {}, { endpoint: 'GET /v1/account', maxRetryTimeMs: FIRST_REQUEST_RETRY_MS });
-    return { id: reply.body.id, created: reply.body.created, serverTime: reply.serverTime, verified: true };
+    reply = await api.get('/v1/account', {}, { endpoint: 'GET /v1/account', maxRetryTimeMs: Math.min(FIRST_REQUEST_RETRY_MS, api.maxRetryTimeMs) });
   } catch (error) {
     if (error instanceof Stripe.errors.StripeAuthenticationError) throw new UserError(authenticationMessage(error.message));
-    if (error instanceof Stripe.errors.StripePermissionError && config.accountId) {
-      return { id: config.accountId, created: undefined, serverTime: Math.floor(Date.now() / 1000), verified: false };
-    }
-    if (error instanceof Stripe.errors.StripePermissionError) {
-      const permission = permissionNamed(error.message) ?? 'rak_account_read';
+    if (!(error instanceof Stripe.errors.StripePermissionError)) throw error;
+    const permission = permissionNamed(error.message) ?? 'rak_account_read';
+    if (!config.accountId) {
       throw new UserError(`The key may not read its own account, so the platform's account ID is unknown. Grant the key the ${permission} permission, or set account_id.`);
     }
-    throw error;
+    return { id: config.accountId, name: undefined, created: undefined, serverTime: Math.floor(Date.now() / 1000), verified: false, missingPermission: permission };
   }
+  const account = reply.body;
+  if (config.accountId && account.id !== config.accountId) {
+    throw new UserError(`The API key belongs to Stripe account ${account.id}, not to ${config.accountId} (account_id). Use a key of ${config.accountId}, or correct account_id.`);
+  }
+  return { id: account.id, name: account.business_profile?.name ?? undefined, created: account.created, serverTime: reply.serverTime, verified: true };
 }
 
 export interface ConnectedAccounts {
@@ -67,6 +78,13 @@ export async function listConnectedAccounts(api: StripeApi): Promise<{ accounts:
     if (error instanceof Stripe.errors.StripeAuthenticationError) throw new UserError(authenticationMessage(error.message));
     throw error;
   }
+}
+
+/** The accounts connected_accounts lists that are not among the platform's connected accounts. */
+export function notConnected(config: SourceConfig, listed: readonly StripeObject[]): string[] {
+  if (!Array.isArray(config.connectedAccounts)) return [];
+  const ids = new Set(listed.map((a) => a.id));
+  return config.connectedAccounts.filter((id) => !ids.has(id));
 }
 
 export async function connectedAccounts(api: StripeApi, config: SourceConfig, needListing: boolean): Promise<ConnectedAccounts> {

@@ -8,7 +8,7 @@ import type { SelectedStream } from '../protocol/inputs.js';
 import type { ProtocolWriter } from '../protocol/writer.js';
 import { STREAMS, type StreamDefinition, type StreamName } from '../streams/catalog.js';
 import { StripeApi, type ClientStats } from '../stripe/client.js';
-import { connectedAccounts, resolvePlatform } from './accounts.js';
+import { connectedAccounts, notConnected, resolvePlatform } from './accounts.js';
 import { runBackfill } from './backfill.js';
 import { EndpointLoad, ReadContext } from './context.js';
 import { classifyFailure } from './failures.js';
@@ -72,15 +72,10 @@ export async function read(options: ReadOptions): Promise<ReadSummary> {
   }
   const accounts = [platform.id, ...connected.ids];
   options.onAccounts?.(accounts);
-  if (connected.listed && Array.isArray(config.connectedAccounts)) {
-    const listed = new Set(connected.listed.map((a) => a.id));
-    for (const id of config.connectedAccounts) {
-      if (!listed.has(id)) {
-        ctx.failedAccounts.set(id, 'not connected');
-        await ctx.warn(`Connected account ${id} is not connected to the platform ${platform.id} (or does not exist); skipped.`);
-        for (const output of outputs.values()) if (output.definition.scope === 'every_account') output.problem(`connected account ${id} is not connected`);
-      }
-    }
+  for (const id of connected.listed ? notConnected(config, connected.listed) : []) {
+    ctx.failedAccounts.set(id, 'not connected');
+    await ctx.warn(`Connected account ${id} is not connected to the platform ${platform.id} (or does not exist); skipped.`);
+    for (const output of outputs.values()) if (output.definition.scope === 'every_account') output.problem(`connected account ${id} is not connected`);
   }
 
   const accountsOutput = outputs.get('accounts');

@@ -251,6 +251,12 @@ describe('bad input', () => {
     expect(await failing(['discover', '--config', file('limit.json', { api_key: 'rk_test_simulator', lookback_window_days: -1 })])).toContain('lookback_window_days:');
   });
 
+  it("an account_id that is not the key's account: read refuses it as check does, and prints no record", async () => {
+    const args = ['read', '--config', file('other-account.json', configFor(sim, { account_id: 'acct_SomebodyElse1' })), '--catalog', catalogFile('other-account-catalog.json', ['customers'])];
+    expect(await failing(args)).toMatch(/^The API key belongs to Stripe account acct_\w+, not to acct_SomebodyElse1 \(account_id\)\. Use a key of acct_SomebodyElse1, or correct account_id\.$/);
+    expect((await runCli(args)).messages.filter((m) => m.type === 'RECORD')).toEqual([]);
+  });
+
   it('a config without any key', async () => {
     expect(await failing(['discover', '--config', file('empty.json', {})])).toBe('No API key: set api_key in ' + join(dir, 'empty.json') + ', or the STRIPE_API_KEY environment variable.');
   });
