@@ -2,8 +2,9 @@
 // is a second implementation of this interface (one folder per engine), and one contract test
 // suite runs over every implementation.
 import type { Mode } from '../config.js';
-import type { StreamName } from '../streams/catalog.js';
-import type { StreamState } from '../sync/state.js';
+import { UserError } from '../errors.js';
+import { isStreamName, type StreamName } from '../streams/catalog.js';
+import { StreamStateSchema, type StreamState } from '../sync/state.js';
 import type { BatchFile } from './batch.js';
 
 /** The schemas (DuckDB) or datasets (BigQuery) the warehouse uses. */
@@ -74,6 +75,44 @@ export interface Loader {
   /** A command that queries a raw table, for the person who just loaded it. */
   queryExample(): string;
   close(): Promise<void>;
+}
+
+/** The states as a warehouse stores them (JSON text per stream), checked to be ours. */
+export function storedStates(rows: readonly Record<string, unknown>[], warehouse: string): Map<StreamName, StreamState> {
+  const states = new Map<StreamName, StreamState>();
+  for (const row of rows) {
+    const stream = String(row.stream);
+    const parsed = StreamStateSchema.safeParse(JSON.parse(String(row.state)));
+    if (!isStreamName(stream) || !parsed.success) throw new UserError(`The state of ${stream} in ${warehouse} is not one this version wrote; reset the stream.`);
+    states.set(stream, parsed.data);
+  }
+  return states;
+}
+
+/** What a warehouse found in a batch: records not of ours, and the livemode values present. */
+export interface BatchCheck {
+  readonly foreignRecords: number;
+  /** The `seq` of the first of them. */
+  readonly firstForeign: unknown;
+  readonly modes: readonly boolean[];
+}
+
+/**
+ * Every record must be one of ours (an account and a time of observation) and of the
+ * warehouse's mode (`held`, if it holds data yet); returns the records' mode.
+ */
+export function batchMode(check: BatchCheck, held: Mode | null, warehouse: string): Mode | null {
+  if (check.foreignRecords > 0) {
+    throw new UserError(
+      `${check.foreignRecords} records lack account_id, id or observed_at (the first is record ${String(check.firstForeign)} of the batch): ` +
+        'the warehouse loads the records of stripe-elt read.',
+    );
+  }
+  if (check.modes.length > 1) throw new UserError('The records mix test-mode and live-mode data; one warehouse holds one mode.');
+  if (check.modes.length === 0) return null;
+  const incoming: Mode = check.modes[0] ? 'live' : 'test';
+  if (held && held !== incoming) throw new UserError(modeMismatch(warehouse, held, incoming));
+  return incoming;
 }
 
 /** The sentence for data of the other mode. */

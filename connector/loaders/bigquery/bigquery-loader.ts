@@ -9,9 +9,9 @@ import { OAuth2Client } from 'google-auth-library';
 import type { Mode } from '../../config.js';
 import { UserError } from '../../errors.js';
 import { STREAM_NAMES, isStreamName, type StreamName } from '../../streams/catalog.js';
-import { StreamStateSchema, type StreamState } from '../../sync/state.js';
+import type { StreamState } from '../../sync/state.js';
 import type { BatchFile } from '../batch.js';
-import { modeMismatch, warehouseNames, type CommitResult, rawRow, type Loader, type RawRow, type WarehouseNames } from '../loader.js';
+import { batchMode, rawRow, storedStates, warehouseNames, type CommitResult, type Loader, type RawRow, type WarehouseNames } from '../loader.js';
 import { newCompleteBackfills } from '../sweeps.js';
 import type { WarehouseOptions } from '../warehouse.js';
 
@@ -148,27 +148,20 @@ export class BigQueryLoader implements Loader {
   }
 
   async states(): Promise<Map<StreamName, StreamState>> {
-    const rows = await this.query(`SELECT stream, TO_JSON_STRING(state) AS state FROM ${this.meta('state')}`);
-    const states = new Map<StreamName, StreamState>();
-    for (const row of rows) {
-      const parsed = StreamStateSchema.safeParse(JSON.parse(String(row.state)));
-      if (!parsed.success) throw new UserError(`The state of ${String(row.stream)} in ${this.description} is not one this version wrote; reset the stream.`);
-      states.set(String(row.stream) as StreamName, parsed.data);
-    }
-    return states;
+    return storedStates(await this.query(`SELECT stream, TO_JSON_STRING(state) AS state FROM ${this.meta('state')}`), this.description);
   }
 
   async commit(batch: BatchFile, states: ReadonlyMap<StreamName, StreamState>): Promise<CommitResult> {
     for (const stream of new Set([...batch.streams, ...states.keys()])) await this.ensureRawTable(stream);
     const statements: string[] = [];
     const params: Record<string, string | number> = {};
-    let incoming: Mode | null = null;
+    let newMode: Mode | null = null;
     if (batch.records > 0) {
       await this.client
         .dataset(this.names.meta)
         .table(BATCH_TABLE)
         .load(batch.path, { sourceFormat: 'NEWLINE_DELIMITED_JSON', writeDisposition: 'WRITE_TRUNCATE', schema: { fields: BATCH_FIELDS } });
-      incoming = await this.checkRecords();
+      newMode = await this.checkRecords();
       for (const stream of batch.streams) statements.push(this.mergeStatement(stream));
     }
     const previous = await this.states();
@@ -193,15 +186,15 @@ export class BigQueryLoader implements Loader {
       Object.assign(params, { [`stream_${n}`]: stream, [`state_${n}`]: JSON.stringify(state) });
       n++;
     }
-    if (incoming && !(await this.mode())) {
+    if (newMode) {
       statements.push(`INSERT INTO ${this.meta('settings')} (key, value) VALUES ('mode', @mode)`);
-      params.mode = incoming;
+      params.mode = newMode;
     }
     if (statements.length > 0) await this.query(['BEGIN TRANSACTION', ...statements, 'COMMIT TRANSACTION'].join(';\n').concat(';'), params);
     return { swept: 0 };
   }
 
-  /** Every record must be one of ours and of the warehouse's mode; returns the records' mode. */
+  /** Every record must be one of ours and of the warehouse's mode; returns the mode to record, if the warehouse holds none yet. */
   private async checkRecords(): Promise<Mode | null> {
     const staging = this.meta(BATCH_TABLE);
     const [foreign] = await this.query(
@@ -209,19 +202,11 @@ export class BigQueryLoader implements Loader {
               MIN(IF(${field('account_id')} IS NULL OR ${field('id')} IS NULL OR ${field('observed_at')} IS NULL, seq, NULL)) AS first_foreign
        FROM ${staging}`,
     );
-    if (Number(foreign?.foreign_records ?? 0) > 0) {
-      throw new UserError(
-        `${String(foreign?.foreign_records)} records lack account_id, id or observed_at (the first is record ${String(foreign?.first_foreign)} of the batch): ` +
-          'the warehouse loads the records of stripe-elt read.',
-      );
-    }
     const modes = await this.query(`SELECT DISTINCT SAFE_CAST(${field('livemode')} AS BOOL) AS livemode FROM ${staging} WHERE ${field('livemode')} IS NOT NULL`);
-    if (modes.length > 1) throw new UserError('The records mix test-mode and live-mode data; one warehouse holds one mode.');
-    if (modes.length === 0) return null;
-    const incoming: Mode = modes[0]?.livemode === true ? 'live' : 'test';
     const held = await this.mode();
-    if (held && held !== incoming) throw new UserError(modeMismatch(this.description, held, incoming));
-    return incoming;
+    const check = { foreignRecords: Number(foreign?.foreign_records ?? 0), firstForeign: foreign?.first_foreign, modes: modes.map((m) => m.livemode === true) };
+    const incoming = batchMode(check, held, this.description);
+    return held ? null : incoming;
   }
 
   /** The same newest-state rule as the DuckDB warehouse (see duckdb-loader.ts). */

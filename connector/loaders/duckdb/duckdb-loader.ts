@@ -5,9 +5,9 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { Mode } from '../../config.js';
 import { UserError } from '../../errors.js';
 import { STREAM_NAMES, type StreamName } from '../../streams/catalog.js';
-import { StreamStateSchema, type StreamState } from '../../sync/state.js';
+import type { StreamState } from '../../sync/state.js';
 import type { BatchFile } from '../batch.js';
-import { modeMismatch, warehouseNames, type CommitResult, rawRow, type Loader, type RawRow, type WarehouseNames } from '../loader.js';
+import { batchMode, rawRow, storedStates, warehouseNames, type CommitResult, type Loader, type RawRow, type WarehouseNames } from '../loader.js';
 import { newCompleteBackfills } from '../sweeps.js';
 
 function quote(identifier: string): string {
@@ -98,13 +98,7 @@ export class DuckDBLoader implements Loader {
 
   async states(): Promise<Map<StreamName, StreamState>> {
     const result = await this.db.runAndReadAll(`SELECT stream, state FROM ${this.meta('state')}`);
-    const states = new Map<StreamName, StreamState>();
-    for (const row of result.getRowObjectsJson()) {
-      const parsed = StreamStateSchema.safeParse(JSON.parse(String(row.state)));
-      if (!parsed.success) throw new UserError(`The state of ${String(row.stream)} in ${this.description} is not one this version wrote; reset the stream.`);
-      states.set(String(row.stream) as StreamName, parsed.data);
-    }
-    return states;
+    return storedStates(result.getRowObjectsJson(), this.description);
   }
 
   private async ensureTable(stream: string): Promise<void> {
@@ -178,19 +172,9 @@ export class DuckDBLoader implements Loader {
        FROM stripe_elt_batch`,
     );
     const row = check.getRowObjectsJson()[0] ?? {};
-    if (Number(row.foreign_records) > 0) {
-      throw new UserError(
-        `${String(row.foreign_records)} records lack account_id, id or observed_at (the first is record ${String(row.first_foreign)} of the batch): ` +
-          'the warehouse loads the records of stripe-elt read.',
-      );
-    }
-    const modes = (row.modes as boolean[] | null) ?? [];
-    if (modes.length > 1) throw new UserError('The records mix test-mode and live-mode data; one warehouse holds one mode.');
-    if (modes.length === 0) return;
-    const incoming: Mode = modes[0] ? 'live' : 'test';
     const held = await this.mode();
-    if (held && held !== incoming) throw new UserError(modeMismatch(this.description, held, incoming));
-    if (!held) await this.db.run(`INSERT INTO ${this.meta('settings')} VALUES ('mode', ${literal(incoming)})`);
+    const incoming = batchMode({ foreignRecords: Number(row.foreign_records), firstForeign: row.first_foreign, modes: (row.modes as boolean[] | null) ?? [] }, held, this.description);
+    if (incoming && !held) await this.db.run(`INSERT INTO ${this.meta('settings')} VALUES ('mode', ${literal(incoming)})`);
   }
 
   /**
