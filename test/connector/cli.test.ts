@@ -1,6 +1,5 @@
 // The stripe-elt commands as a process: what they print, their exit codes, their errors, and
 // that no API key ever reaches their output.
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,31 +8,18 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STREAM_NAMES } from '../../connector/streams/catalog.js';
 import { startSimulator, type RunningSimulator } from '../simulator/index.js';
+import { finishCli, startCli, type CliResult } from '../cli-process.js';
 import { committedRecords, compareWithTruth, configFor, lastStates, latest, protocolErrors, type Data, type Message } from './helpers.js';
 
-const CLI = ['--import', 'tsx', 'connector/cli.ts'];
 const SECRET_KEY = 'rk_test_9fXq2Lw7Zp3Rt8Vb';
 
-interface CliResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
+interface ReadResult extends CliResult {
   readonly messages: Message[];
 }
 
-function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...CLI, ...args], { env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const messages = stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Message);
-      resolve({ code, stdout, stderr, messages });
-    });
-  });
+async function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<ReadResult> {
+  const result = await finishCli(startCli(args, { env }));
+  return { ...result, messages: result.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Message) };
 }
 
 let sim: RunningSimulator;
@@ -89,7 +75,7 @@ describe('spec and discover', () => {
 });
 
 describe('check', () => {
-  async function check(config: Record<string, unknown>): Promise<{ code: number | null; status: string; message: string; result: CliResult }> {
+  async function check(config: Record<string, unknown>): Promise<{ code: number | null; status: string; message: string; result: ReadResult }> {
     const result = await runCli(['check', '--config', file(`check-${Math.random()}.json`, config)]);
     const status = result.messages.find((m) => m.type === 'CONNECTION_STATUS') as unknown as { connectionStatus: { status: string; message: string } };
     expect(protocolErrors(status)).toBeNull();
@@ -188,11 +174,12 @@ describe('read', () => {
   it('killed with SIGKILL and run again from its last STATE, ends with the same data', async () => {
     const config = file('kill.json', configFor(sim));
     const catalog = catalogFile('kill-catalog.json');
-    const child = spawn(process.execPath, [...CLI, 'read', '--config', config, '--catalog', catalog], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = startCli(['read', '--config', config, '--catalog', catalog]);
+    child.stderr?.resume();
     const printed: Message[] = [];
     let cutLines = 0;
     await new Promise<void>((resolve) => {
-      const lines = createInterface({ input: child.stdout });
+      const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
       let cut = 0;
       lines.on('line', (line) => {
         // A process killed in the middle of a write leaves its last line cut short; only the last.

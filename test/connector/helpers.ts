@@ -206,3 +206,12 @@ export function applyCompleteBackfills(held: Map<string, { stream: string; data:
     }
   }
 }
+
+/** The stream statuses (STARTED, RUNNING, …) a run printed for one stream, in order. */
+export function statusesOf(run: { messages: readonly Message[] }, stream: string): string[] {
+  return run.messages
+    .filter((m) => m.type === 'TRACE' && (m.trace as { type: string }).type === 'STREAM_STATUS')
+    .map((m) => (m.trace as { stream_status: { stream_descriptor: { name: string }; status: string } }).stream_status)
+    .filter((s) => s.stream_descriptor.name === stream)
+    .map((s) => s.status);
+}

@@ -4,21 +4,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { STREAMS, STREAM_NAMES } from '../../connector/streams/catalog.js';
 import { startSimulator, type RunningSimulator } from '../simulator/index.js';
 import { control, truth } from '../simulator-spec/helpers.js';
-import { allStreams, applyCompleteBackfills, committedRecords, compareWithTruth, configFor, lastStates, latest, runRead, type Message, type ReadRun } from './helpers.js';
+import { allStreams, applyCompleteBackfills, committedRecords, compareWithTruth, configFor, lastStates, latest, runRead, statusesOf, type Message, type ReadRun } from './helpers.js';
 
 let sim: RunningSimulator | undefined;
 afterEach(async () => {
   await sim?.close();
   sim = undefined;
 });
-
-function statusesOf(run: ReadRun, stream: string): string[] {
-  return run.messages
-    .filter((m) => m.type === 'TRACE' && (m.trace as { type: string }).type === 'STREAM_STATUS')
-    .map((m) => (m.trace as { stream_status: { stream_descriptor: { name: string }; status: string } }).stream_status)
-    .filter((s) => s.stream_descriptor.name === stream)
-    .map((s) => s.status);
-}
 
 function warnings(run: ReadRun): string[] {
   return run.messages.filter((m) => m.type === 'LOG').map((m) => (m.log as { message: string }).message);
@@ -82,6 +74,14 @@ describe('rate limits and failures', () => {
     expect(run.error?.message).toMatch(/^Authentication failed: Stripe rejected the API key/);
     expect(run.error?.message).not.toContain('rk_test_willberevoked');
     expect(run.records.length).toBeGreaterThan(0);
+    // The state printed before the failure holds: a run from it with a good key completes the data.
+    const state = lastStates(run.messages);
+    expect(state.length).toBeGreaterThan(0);
+    const resumed = await runRead({ config: configFor(sim), state });
+    expect(resumed.error).toBeUndefined();
+    const comparison = await compareWithTruth(sim, latest(committedRecords(run.messages), resumed.records));
+    expect(comparison.missing).toEqual([]);
+    expect(comparison.different).toEqual([]);
   });
 });
 

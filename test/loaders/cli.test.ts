@@ -1,7 +1,5 @@
 // The loading commands as processes: load's summary and progress, one writer at a time, a load
 // killed with SIGKILL and run again, write's echoed states and its refusal of broken input, reset.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,32 +10,10 @@ import { startSimulator, type RunningSimulator } from '../simulator/index.js';
 import { control } from '../simulator-spec/helpers.js';
 import { compareWithTruth, configFor, type Message } from '../connector/helpers.js';
 import { warehouseView } from './warehouses.js';
+import { finishCli, startCli } from '../cli-process.js';
 
-const CLI = ['--import', 'tsx', 'connector/cli.ts'];
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function start(args: readonly string[], input?: string, logLevel = 'info'): ChildProcess {
-  const child = spawn(process.execPath, [...CLI, ...args], { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: logLevel } });
-  // A child that fails early closes its stdin; the rest of the input is of no interest then.
-  child.stdin?.on('error', () => {});
-  if (input !== undefined) child.stdin?.end(input);
-  return child;
-}
-
-async function finish(child: ChildProcess): Promise<Result> {
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
-  const [code] = (await once(child, 'close')) as [number | null];
-  return { code, stdout, stderr };
-}
-
+const start = (args: readonly string[], input?: string, logLevel?: string) => startCli(args, { ...(input !== undefined ? { input } : {}), ...(logLevel ? { logLevel } : {}) });
+const finish = finishCli;
 const run = (args: readonly string[], input?: string) => finish(start(args, input));
 const requestsServed = async () => (await control<{ total: number }>(sim, 'stats')).total;
 
