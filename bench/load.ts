@@ -133,7 +133,12 @@ async function write(messages: string): Promise<{ seconds: number; peakMb: numbe
   return { seconds, peakMb: peak.read(), commits: finished.commits ?? 0, fileMb };
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+/** The middle value; of an even count, the mean of the two middle ones. */
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
 
 async function measure(label: string, messages: string, records: string, count: number) {
   const bytes = statSync(records).size;
