@@ -1,6 +1,6 @@
 // `--warehouse duckdb:PATH` or `--warehouse bigquery:PROJECT`: which loader, where.
 import { UserError } from '../errors.js';
-import { DuckDBLoader } from './duckdb/duckdb-loader.js';
+import { DuckDBLoader, sizeInBytes } from './duckdb/duckdb-loader.js';
 import type { Loader } from './loader.js';
 
 export const DEFAULT_WAREHOUSE = 'duckdb:stripe.duckdb';
@@ -25,7 +25,7 @@ export async function openWarehouse(spec: string, options: WarehouseOptions = {}
   if (kind === 'duckdb') {
     if (!target) throw new UserError('--warehouse duckdb:PATH needs a file path, such as duckdb:stripe.duckdb.');
     const limit = options.duckdbMemoryLimit;
-    if (limit !== undefined && !/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(limit)) {
+    if (limit !== undefined && sizeInBytes(limit) === null) {
       throw new UserError(`--duckdb-memory-limit ${limit}: give a size such as 256MB or 2GB.`, 'config_error');
     }
     return new DuckDBLoader(target, limit);

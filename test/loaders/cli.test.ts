@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DuckDBLoader } from '../../connector/loaders/duckdb/duckdb-loader.js';
+import { DuckDBLoader, sizeInBytes } from '../../connector/loaders/duckdb/duckdb-loader.js';
 import { startSimulator, type RunningSimulator } from '../simulator/index.js';
 import { control } from '../simulator-spec/helpers.js';
 import { compareWithTruth, configFor, type Message } from '../connector/helpers.js';
@@ -178,6 +178,22 @@ describe('write', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('--duckdb-memory-limit lots: give a size such as 256MB or 2GB.');
     expect(existsSync(warehouse)).toBe(false);
+  });
+
+  it('reads memory limits as DuckDB writes them, loads under a small one, and says so when one is too small', async () => {
+    expect([sizeInBytes('256MB'), sizeInBytes('2GiB'), sizeInBytes('1.5 gb'), sizeInBytes('64KiB')]).toEqual([256e6, 2 * 2 ** 30, 1.5e9, 65_536]);
+    expect([sizeInBytes('lots'), sizeInBytes('256'), sizeInBytes('MB')]).toEqual([null, null, null]);
+    const input = `${messages.join('\n')}\n`;
+    const small = join(dir, 'small-limit.duckdb');
+    expect((await run(['write', '--warehouse', `duckdb:${small}`, '--duckdb-memory-limit', '128MiB'], input)).code).toBe(0);
+    const records = messages.filter((m) => m.startsWith('{"type":"RECORD"')).map((m) => (JSON.parse(m) as Message).record as { stream: string; data: { account_id: string; id: string } });
+    expect(new Set((await view(small)).rows.keys())).toEqual(new Set(records.map((r) => `${r.stream}/${r.data.account_id}/${r.data.id}`)));
+    // Too small for DuckDB to read a batch: a clear failure, and nothing of the batch committed.
+    const tiny = join(dir, 'tiny-limit.duckdb');
+    const result = await run(['write', '--warehouse', `duckdb:${tiny}`, '--duckdb-memory-limit', '48MiB'], input);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/DuckDB ran out of memory within its limit of 48MiB while committing a batch of \d+ records, and committed none of it\. Give it more with --duckdb-memory-limit/);
+    expect((await view(tiny)).rows.size).toBe(0);
   });
 
   it('fed a line that is not a message, fails naming the line', async () => {

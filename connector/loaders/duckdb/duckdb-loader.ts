@@ -26,6 +26,15 @@ function lockHolder(message: string): string | null {
 /** DuckDB's own default is 80% of the machine's memory, most of it a cache a load does not need. */
 export const DEFAULT_DUCKDB_MEMORY_LIMIT = '256MB';
 
+const SIZE_UNITS: Record<string, number> = { kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
+
+/** The bytes in a size as DuckDB writes them (256MB, 2GiB); null if it is not one. */
+export function sizeInBytes(size: string): number | null {
+  const match = /^(\d+(?:\.\d+)?)\s*([KMGT]i?B)$/i.exec(size.trim());
+  const unit = match ? SIZE_UNITS[(match[2] as string).toLowerCase()] : undefined;
+  return match && unit ? Number(match[1]) * unit : null;
+}
+
 export class DuckDBLoader implements Loader {
   readonly description: string;
   private readonly names: WarehouseNames;
@@ -61,9 +70,14 @@ export class DuckDBLoader implements Loader {
       // commit, as each rewrites the row groups that changed since the last: a larger WAL makes
       // them rarer, and smaller row groups (16,384 rows instead of 122,880) make each one cheaper
       // once tables grow (see BENCHMARKS.md). The file is attached to set the row group size.
+      // This build of DuckDB allocates with glibc's malloc, which keeps what a statement frees for
+      // later: giving it back to the system whenever a statement frees an eighth of the limit
+      // keeps the process ~15% smaller for ~10% more time.
+      const flushMb = Math.max(1, Math.round((sizeInBytes(this.memoryLimit) ?? 0) / 8 / 1e6));
       this.instance = await DuckDBInstance.create(':memory:', {
         memory_limit: this.memoryLimit,
         checkpoint_threshold: '512MB',
+        allocator_bulk_deallocation_flush_threshold: `${flushMb}MB`,
         temp_directory: `${this.path}.tmp`,
       });
       this.connection = await this.instance.connect();
@@ -153,6 +167,12 @@ export class DuckDBLoader implements Loader {
       await db.run('COMMIT');
     } catch (error) {
       await db.run('ROLLBACK');
+      if (/Out of Memory Error/.test((error as Error).message)) {
+        throw new UserError(
+          `DuckDB ran out of memory within its limit of ${this.memoryLimit} while committing a batch of ${batch.records} records, and committed none of it. ` +
+            'Give it more with --duckdb-memory-limit (the default is 256MB), then run again: the load goes on from its last commit.',
+        );
+      }
       throw error;
     }
     return { swept };
