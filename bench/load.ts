@@ -6,7 +6,7 @@
 //   node --import tsx bench/load.ts [--objects 1000000] [--small 100000] [--accounts 20] [--repeats 2]
 //
 // Needs `npm run build` first (`make bench` does it): the measured process is the built command.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, openSync, closeSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -148,7 +148,10 @@ async function measure(label: string, messages: string, records: string, count: 
   let commits = 0;
   let fileMb = 0;
   for (let i = 0; i < argv.repeats; i++) {
+    // Each run starts with the disk's dirty pages written, so that none pays for the previous one's writes.
+    execFileSync('sync');
     base.push(await baseline(records));
+    execFileSync('sync');
     const run = await write(messages);
     ours.push(run.seconds);
     peaks.push(run.peakMb);

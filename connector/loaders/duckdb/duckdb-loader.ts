@@ -115,6 +115,10 @@ export class DuckDBLoader implements Loader {
     return storedStates(result.getRowObjectsJson(), this.description);
   }
 
+  /**
+   * `data` is compressed with FSST, which DuckDB picks for it anyway: naming it spares DuckDB
+   * trying every other method on each segment it writes (a load of 1.26M records: 3 s of 42).
+   */
   private async ensureTable(stream: string): Promise<void> {
     if (this.tables.has(stream)) return;
     await this.db.run(
@@ -126,7 +130,7 @@ export class DuckDBLoader implements Loader {
         is_deleted BOOLEAN NOT NULL,
         observed_at TIMESTAMPTZ NOT NULL,
         synced_at TIMESTAMPTZ NOT NULL,
-        data JSON NOT NULL)`,
+        data JSON NOT NULL USING COMPRESSION fsst)`,
     );
     this.tables.add(stream);
   }
