@@ -46,6 +46,8 @@ describe.each(WAREHOUSES)('load into %s', (_name, create) => {
   });
 
   it('refuses to load the other mode into it, before reading anything', async () => {
+    // The loads above filled it with test-mode data.
+    expect(await warehouse.loader.mode()).toBe('test');
     await control(sim, 'stats/reset', {});
     await expect(load({ config: resolveConfig(configFor(sim, { api_key: 'rk_live_simulator' }), 'config', {}), streams, loader: warehouse.loader, logger: silentLogger() })).rejects.toThrow(
       /holds test-mode data, and these records are live-mode data/,

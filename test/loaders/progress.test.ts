@@ -1,7 +1,7 @@
 // What `load` shows while it runs: a live table on a terminal, log lines otherwise.
 import { PassThrough } from 'node:stream';
 import { pino } from 'pino';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Progress } from '../../connector/load/progress.js';
 
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -39,6 +39,33 @@ describe('load progress', () => {
     expect(frames).toMatch(/\n {2}charges {16} {8}2 +\d+ {12}0\/3  started\n/);
     // The connected accounts are read from the platform alone.
     expect(frames).toMatch(/\n {2}accounts {15} {8}1 +\d+ {12}1\/1  started(\n|$)/);
+  });
+
+  it('elsewhere, logs a line every 10 seconds, with the rate over the last 5', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'performance'] });
+    try {
+      const log = capture();
+      const progress = new Progress(pino({ level: 'info' }, log.stream), undefined);
+      progress.start();
+      feed(progress);
+      vi.advanceTimersByTime(9_900);
+      expect(log.text()).toBe('');
+      vi.advanceTimersByTime(7_100);
+      for (let i = 0; i < 50; i++) progress.record('charges');
+      vi.advanceTimersByTime(3_000);
+      progress.stop();
+      await wait(20);
+      const lines = log.text().trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(lines.map(({ records, per_second }) => ({ records, per_second }))).toEqual([
+        // At 10 s: the records of the start came more than 5 seconds ago.
+        { records: 8, per_second: 0 },
+        // At 20 s (and at the stop, at once): 50 records at 17 s, in the 5 seconds before: 10 a second.
+        { records: 58, per_second: 10 },
+        { records: 58, per_second: 10 },
+      ]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('elsewhere, logs its figures as a line at the end, however short the load', async () => {
