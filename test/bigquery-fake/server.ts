@@ -104,9 +104,12 @@ export class FakeBigQuery {
     return this.tables.get(`${dataset}.${table}`);
   }
 
-  /** The configurations of the jobs of one kind (`load` or `query`), in order. */
+  /** The configurations of the jobs of one kind (`load` or `query`) sent by the client, in order (not a script's child jobs). */
   jobConfigurations(kind: 'load' | 'query'): Record<string, unknown>[] {
-    return [...this.jobs.values()].map((job) => job.configuration[kind] as Record<string, unknown> | undefined).filter((c): c is Record<string, unknown> => c !== undefined);
+    return [...this.jobs.values()]
+      .filter((job) => job.statistics.parentJobId === undefined)
+      .map((job) => job.configuration[kind] as Record<string, unknown> | undefined)
+      .filter((c): c is Record<string, unknown> => c !== undefined);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -149,6 +152,13 @@ export class FakeBigQuery {
       }
     }
     if (collection === 'jobs' && name === undefined && method === 'POST') return this.queryJob(res, project, body as { configuration: { query: { query: string; queryParameters?: QueryParameter[] } }; jobReference?: { jobId?: string; location?: string } });
+    if (collection === 'jobs' && name === undefined && method === 'GET') {
+      // jobs.list: the local endpoint lists a script's child jobs (parentJobId), newest first as BigQuery does.
+      const parent = query.parentJobId;
+      if (!parent) return sendJson(res, 400, { error: { code: 400, message: 'the local BigQuery endpoint lists child jobs only (parentJobId)' } });
+      const children = [...this.jobs.values()].filter((job) => job.statistics.parentJobId === parent).reverse();
+      return sendJson(res, 200, { kind: 'bigquery#jobList', jobs: children.map((job) => ({ ...jobView(job), state: job.status.state })) });
+    }
     if (collection === 'jobs' && name !== undefined && method === 'GET') {
       const job = this.jobs.get(name);
       return job ? sendJson(res, 200, jobView(job)) : notFound(res, `Not found: Job ${project}:${name}`);
@@ -228,8 +238,10 @@ export class FakeBigQuery {
     const config = body.configuration.query;
     const sql = config.query;
     this.queries.push(sql);
+    let kinds: string[];
     try {
-      parseSql(sql, { dialect: 'bigquery', paramTypes: ['@name'] });
+      const program = parseSql(sql, { dialect: 'bigquery', paramTypes: ['@name'] });
+      kinds = program.statements.filter((statement) => statement.type !== 'empty').map((statement) => statementType(statement.type));
     } catch (error) {
       // BigQuery refuses what it cannot parse, before running anything.
       return sendJson(res, 400, { error: { code: 400, message: `Syntax error: ${(error as Error).message.split('\n')[0]}`, status: 'INVALID_ARGUMENT' } });
@@ -243,14 +255,23 @@ export class FakeBigQuery {
     }
     try {
       const statements = await this.db.extractStatements(toDuckDB(sql, params));
+      const script = statements.count > 1;
       for (let i = 0; i < statements.count; i++) {
         const prepared = await statements.prepare(i);
         const result = await prepared.runAndReadAll();
         if (i === statements.count - 1 && result.columnCount > 0) {
           (job as JobResource & { result?: QueryResult }).result = queryResult(result.columnNames(), result.columnTypes().map(String), result.getRowsJson());
         }
+        // A script runs each statement as a child job, with its own statistics.
+        if (script) {
+          const type = kinds[i] ?? 'UNKNOWN';
+          const child = this.newJob(project, undefined, body.jobReference?.location, { query: { query: `(statement ${i + 1} of job ${job.jobReference.jobId})` } });
+          child.statistics.parentJobId = job.jobReference.jobId;
+          child.statistics.query = { statementType: type, ...(DML.has(type) ? { numDmlAffectedRows: String(result.rowsChanged) } : {}) };
+        }
       }
-      job.statistics.query = { statementType: statements.count > 1 ? 'SCRIPT' : 'SELECT' };
+      job.statistics.query = { statementType: script ? 'SCRIPT' : (kinds[0] ?? 'SELECT') };
+      if (script) job.statistics.numChildJobs = String(statements.count);
     } catch (error) {
       // A failed script leaves nothing behind, as BigQuery's transactions do.
       if (/BEGIN\s+TRANSACTION/i.test(sql)) await this.db.run('ROLLBACK').catch(() => undefined);
@@ -259,6 +280,14 @@ export class FakeBigQuery {
     }
     sendJson(res, 200, jobView(job));
   }
+}
+
+const DML = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE']);
+
+/** BigQuery's name for a statement's type (statistics.query.statementType), from the parser's. */
+function statementType(node: string): string {
+  if (node === 'start_transaction_stmt') return 'BEGIN_TRANSACTION';
+  return node.replace(/_stmt$/, '').toUpperCase();
 }
 
 function jobView(job: JobResource): JobResource {

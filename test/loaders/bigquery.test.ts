@@ -75,6 +75,19 @@ describe('the BigQuery warehouse', () => {
     expect(JSON.parse(parameter?.parameterValue.value ?? '{}')).toEqual(complete);
   });
 
+  it("counts the rows its sweeps marked deleted from the script's child jobs, and asks for them only when it swept", async () => {
+    warehouse = await bigqueryWarehouse();
+    const base = { created: 1_700_000_000 };
+    await commit(warehouse.loader, [['customers', customer('cus_gone', 100, base)], ['customers', customer('cus_gone_too', 100, base)], ['customers', customer('cus_kept', 100, base)]]);
+    const listings = () => warehouse?.fake?.requests.filter((r) => r.method === 'GET' && /\/jobs$/.test(r.path)) ?? [];
+    expect(listings()).toEqual([]);
+    const complete = state({ acct_1: { complete: { from: 1_650_000_000, to: 1_800_000_000 }, events: { cursor: 1_800_000_000, seen: [] } } });
+    const result = await commit(warehouse.loader, [['customers', customer('cus_kept', 1_800_000_000, base)]], { customers: complete });
+    expect(result.swept).toBe(2);
+    const scriptId = (warehouse.fake?.requests.filter((r) => r.method === 'POST' && /\/jobs$/.test(r.path)).map((r) => r.body as { configuration: { query: { query: string } }; jobReference: { jobId: string } }).findLast((b) => b.configuration.query.query.startsWith('BEGIN TRANSACTION')))?.jobReference.jobId;
+    expect(listings().map((r) => r.query.parentJobId)).toEqual([scriptId]);
+  });
+
   it('sends only SQL that a BigQuery-dialect parser accepts', async () => {
     warehouse = await bigqueryWarehouse();
     await commit(warehouse.loader, [['customers', customer('cus_1', 100)]], { customers: state() });

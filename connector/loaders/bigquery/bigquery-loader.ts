@@ -4,7 +4,7 @@
 // with a load job (newline-delimited JSON) into a staging table, then one multi-statement
 // transaction merges it into the raw tables under the newest-state rule, stores the states and
 // marks deleted what completed backfills no longer list. No streaming inserts.
-import { BigQuery, type Dataset, type TableField, type TableMetadata } from '@google-cloud/bigquery';
+import { BigQuery, type Dataset, type Job, type TableField, type TableMetadata } from '@google-cloud/bigquery';
 import { OAuth2Client } from 'google-auth-library';
 import type { Mode } from '../../config.js';
 import { UserError } from '../../errors.js';
@@ -101,9 +101,27 @@ export class BigQueryLoader implements Loader {
   }
 
   private async query(sql: string, params: Record<string, string | number | boolean> = {}): Promise<Record<string, unknown>[]> {
+    return (await this.run(sql, params)).rows;
+  }
+
+  private async run(sql: string, params: Record<string, string | number | boolean>): Promise<{ job: Job; rows: Record<string, unknown>[] }> {
     const [job] = await this.client.createQueryJob({ query: sql, params, location: this.location, useLegacySql: false });
     const [rows] = await job.getQueryResults();
-    return rows as Record<string, unknown>[];
+    return { job, rows: rows as Record<string, unknown>[] };
+  }
+
+  /**
+   * The rows a script's UPDATE statements changed, from its child jobs (BigQuery runs each
+   * statement of a script as one). A commit's only UPDATEs are its sweeps.
+   */
+  private async rowsUpdated(script: Job): Promise<number> {
+    const [children] = await this.client.getJobs({ parentJobId: script.id, autoPaginate: true });
+    let rows = 0;
+    for (const child of children) {
+      const statistics = (child.metadata as { statistics?: { query?: { statementType?: string; numDmlAffectedRows?: string } } }).statistics?.query;
+      if (statistics?.statementType === 'UPDATE') rows += Number(statistics.numDmlAffectedRows ?? 0);
+    }
+    return rows;
   }
 
   private async ensureDataset(name: string): Promise<Dataset> {
@@ -166,6 +184,7 @@ export class BigQueryLoader implements Loader {
     }
     const previous = await this.states();
     let n = 0;
+    let sweeps = 0;
     for (const [stream, state] of states) {
       for (const complete of newCompleteBackfills(previous.get(stream), state)) {
         statements.push(
@@ -176,6 +195,7 @@ export class BigQueryLoader implements Loader {
         );
         Object.assign(params, { [`account_${n}`]: complete.account, [`from_${n}`]: complete.from, [`to_${n}`]: complete.to });
         n++;
+        sweeps++;
       }
       statements.push(
         `MERGE INTO ${this.meta('state')} AS t
@@ -190,8 +210,9 @@ export class BigQueryLoader implements Loader {
       statements.push(`INSERT INTO ${this.meta('settings')} (key, value) VALUES ('mode', @mode)`);
       params.mode = newMode;
     }
-    if (statements.length > 0) await this.query(['BEGIN TRANSACTION', ...statements, 'COMMIT TRANSACTION'].join(';\n').concat(';'), params);
-    return { swept: 0 };
+    if (statements.length === 0) return { swept: 0 };
+    const { job } = await this.run(['BEGIN TRANSACTION', ...statements, 'COMMIT TRANSACTION'].join(';\n').concat(';'), params);
+    return { swept: sweeps > 0 ? await this.rowsUpdated(job) : 0 };
   }
 
   /** Every record must be one of ours and of the warehouse's mode; returns the mode to record, if the warehouse holds none yet. */
