@@ -54,7 +54,7 @@ export function rawRow(row: Record<string, unknown>): RawRow {
 export interface Loader {
   /** `duckdb:stripe.duckdb`, `bigquery:my-project`: for messages. */
   readonly description: string;
-  /** Creates what is missing (schemas, bookkeeping tables); DuckDB fails at once if another load holds the file (BigQuery has no lock). */
+  /** Creates what is missing (schemas, bookkeeping tables); DuckDB fails at once if another load holds the file (BigQuery, at the first commit: see its lease). */
   open(): Promise<void>;
   /** The mode (test or live) of the data the warehouse holds, if it holds any. */
   mode(): Promise<Mode | null>;

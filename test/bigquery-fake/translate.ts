@@ -83,8 +83,13 @@ function bindParameters(sql: string, params: ReadonlyMap<string, string | number
   });
 }
 
+/** `ASSERT condition AS 'message'` fails the script with the message, as DuckDB's error() does. */
+function rewriteAsserts(sql: string): string {
+  return sql.replace(/\bASSERT\b([\s\S]*?)\bAS\s+('(?:[^']|'')*')\s*;/g, (_, condition: string, message: string) => `SELECT CASE WHEN (${condition}) THEN NULL ELSE error(${message}) END;`);
+}
+
 export function toDuckDB(sql: string, params: ReadonlyMap<string, string | number | boolean | null> = new Map()): string {
-  return bindParameters(rewriteAll(rewriteReferences(singleQuoteStrings(sql))), params).replace(/\bCOMMIT\s+TRANSACTION\b/gi, 'COMMIT');
+  return bindParameters(rewriteAsserts(rewriteAll(rewriteReferences(singleQuoteStrings(sql)))), params).replace(/\bCOMMIT\s+TRANSACTION\b/gi, 'COMMIT');
 }
 
 /** BigQuery schema types as DuckDB column types. */

@@ -7,6 +7,7 @@ import { BigQuery } from '@google-cloud/bigquery';
 import { OAuth2Client } from 'google-auth-library';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse as parseSql } from 'sql-parser-cst';
+import { BigQueryLoader } from '../../connector/loaders/bigquery/bigquery-loader.js';
 import { bigqueryWarehouse, commit, customer, state, type TestWarehouse } from './warehouses.js';
 
 let warehouse: TestWarehouse | undefined;
@@ -86,6 +87,35 @@ describe('the BigQuery warehouse', () => {
     expect(result.swept).toBe(2);
     const scriptId = (warehouse.fake?.requests.filter((r) => r.method === 'POST' && /\/jobs$/.test(r.path)).map((r) => r.body as { configuration: { query: { query: string } }; jobReference: { jobId: string } }).findLast((b) => b.configuration.query.query.startsWith('BEGIN TRANSACTION')))?.jobReference.jobId;
     expect(listings().map((r) => r.query.parentJobId)).toEqual([scriptId]);
+  });
+
+  it('lets one load write at a time: another fails, writing nothing, until the first ends or its lease runs out', async () => {
+    warehouse = await bigqueryWarehouse();
+    const first = warehouse.loader;
+    await commit(first, [['customers', customer('cus_first', 100)]], { customers: state({ acct_1: { events: { cursor: 100, seen: [] } } }) });
+    const second = new BigQueryLoader('test-project', { apiEndpoint: warehouse.fake?.url ?? '', accessToken: 'test-token' });
+    await second.open();
+    const refused = commit(second, [['customers', customer('cus_second', 200)]], { customers: state({ acct_1: { events: { cursor: 200, seen: [] } } }) });
+    await expect(refused).rejects.toThrow(
+      'Another load is writing to bigquery:test-project (it committed less than 15 minutes ago): one writer at a time, and this one wrote nothing. ' +
+        'Wait for it to finish; a load that stopped without finishing frees the warehouse 15 minutes after its last commit.',
+    );
+    expect((await first.readRows('customers')).map((r) => r.id)).toEqual(['cus_first']);
+    expect((await first.states()).get('customers')?.accounts).toEqual({ acct_1: { events: { cursor: 100, seen: [] } } });
+    // The first load ends: the second goes on.
+    await first.close();
+    await commit(second, [['customers', customer('cus_second', 200)]]);
+    expect((await second.readRows('customers')).map((r) => r.id)).toEqual(['cus_first', 'cus_second']);
+    // The second dies without closing; 16 minutes after its last commit, a third takes over.
+    const client = new BigQuery({ projectId: 'test-project', apiEndpoint: warehouse.fake?.url ?? '', authClient: new OAuth2Client({ credentials: { access_token: 'test-token' } }) });
+    const [aging] = await client.createQueryJob({ query: "UPDATE `test-project.stripe_elt.settings` SET value = CAST(UNIX_SECONDS(CURRENT_TIMESTAMP()) - 16 * 60 AS STRING) WHERE key = 'writer_at'" });
+    await aging.getQueryResults();
+    const third = new BigQueryLoader('test-project', { apiEndpoint: warehouse.fake?.url ?? '', accessToken: 'test-token' });
+    await third.open();
+    await commit(third, [['customers', customer('cus_third', 300)]]);
+    await expect(commit(second, [['customers', customer('cus_late', 400)]])).rejects.toThrow(/Another load is writing to bigquery:test-project/);
+    expect((await third.readRows('customers')).map((r) => r.id)).toEqual(['cus_first', 'cus_second', 'cus_third']);
+    await third.close();
   });
 
   it('sends only SQL that a BigQuery-dialect parser accepts', async () => {

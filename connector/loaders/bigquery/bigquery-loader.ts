@@ -4,6 +4,7 @@
 // with a load job (newline-delimited JSON) into a staging table, then one multi-statement
 // transaction merges it into the raw tables under the newest-state rule, stores the states and
 // marks deleted what completed backfills no longer list. No streaming inserts.
+import { randomUUID } from 'node:crypto';
 import { BigQuery, type Dataset, type Job, type TableField, type TableMetadata } from '@google-cloud/bigquery';
 import { OAuth2Client } from 'google-auth-library';
 import type { Mode } from '../../config.js';
@@ -54,6 +55,15 @@ const BATCH_FIELDS: TableField[] = [
 
 const BATCH_TABLE = 'batch';
 
+/**
+ * BigQuery has no lock: a load holds the warehouse with a lease in the settings table, taken and
+ * renewed by each of its commits, in the commit's transaction. Another load's commit fails while
+ * the lease is younger than this; a load that died frees the warehouse this long after its last
+ * commit.
+ */
+const LEASE_SECONDS = 15 * 60;
+const LEASE_TAKEN = 'stripe-elt: another load holds this warehouse';
+
 /** A field of the record's data, as text. */
 function field(name: string): string {
   return `JSON_VALUE(record.data, '$.${name}')`;
@@ -65,6 +75,9 @@ export class BigQueryLoader implements Loader {
   private readonly names: WarehouseNames;
   private readonly location: string;
   private readonly tables = new Set<string>();
+  /** This loader's lease (see LEASE_SECONDS), and whether one of its commits took it. */
+  private readonly writer = randomUUID();
+  private leased = false;
 
   constructor(
     readonly project: string,
@@ -108,6 +121,30 @@ export class BigQueryLoader implements Loader {
     const [job] = await this.client.createQueryJob({ query: sql, params, location: this.location, useLegacySql: false });
     const [rows] = await job.getQueryResults();
     return { job, rows: rows as Record<string, unknown>[] };
+  }
+
+  /** Runs the statements in one transaction, which first takes or renews this loader's lease. */
+  private async transaction(statements: readonly string[], params: Record<string, string | number | boolean>): Promise<Job> {
+    const settings = this.meta('settings');
+    const lease = [
+      `ASSERT NOT EXISTS (
+         SELECT 1 FROM ${settings} AS w JOIN ${settings} AS t ON t.key = 'writer_at'
+         WHERE w.key = 'writer' AND w.value != @writer AND SAFE_CAST(t.value AS INT64) > UNIX_SECONDS(CURRENT_TIMESTAMP()) - ${LEASE_SECONDS}) AS '${LEASE_TAKEN}'`,
+      `DELETE FROM ${settings} WHERE key IN ('writer', 'writer_at')`,
+      `INSERT INTO ${settings} (key, value) VALUES ('writer', @writer), ('writer_at', CAST(UNIX_SECONDS(CURRENT_TIMESTAMP()) AS STRING))`,
+    ];
+    try {
+      const { job } = await this.run(['BEGIN TRANSACTION', ...lease, ...statements, 'COMMIT TRANSACTION'].join(';\n').concat(';'), { ...params, writer: this.writer });
+      this.leased = true;
+      return job;
+    } catch (error) {
+      if (!(error as Error).message.includes(LEASE_TAKEN)) throw error;
+      throw new UserError(
+        `Another load is writing to ${this.description} (it committed less than ${LEASE_SECONDS / 60} minutes ago): one writer at a time, and this one wrote nothing. ` +
+          `Wait for it to finish; a load that stopped without finishing frees the warehouse ${LEASE_SECONDS / 60} minutes after its last commit.`,
+        'transient_error',
+      );
+    }
   }
 
   /**
@@ -211,7 +248,7 @@ export class BigQueryLoader implements Loader {
       params.mode = newMode;
     }
     if (statements.length === 0) return { swept: 0 };
-    const { job } = await this.run(['BEGIN TRANSACTION', ...statements, 'COMMIT TRANSACTION'].join(';\n').concat(';'), params);
+    const job = await this.transaction(statements, params);
     return { swept: sweeps > 0 ? await this.rowsUpdated(job) : 0 };
   }
 
@@ -267,7 +304,7 @@ export class BigQueryLoader implements Loader {
     names.forEach((stream, i) => (params[`stream_${i}`] = stream));
     const statements = names.map((_, i) => `DELETE FROM ${this.meta('state')} WHERE stream = @stream_${i}`);
     if (streams === 'all') statements.push(`DELETE FROM ${this.meta('settings')} WHERE key = 'mode'`);
-    await this.query(['BEGIN TRANSACTION', ...statements, 'COMMIT TRANSACTION'].join(';\n').concat(';'), params);
+    await this.transaction(statements, params);
     for (const stream of names) {
       await this.client.dataset(this.names.raw).table(stream).delete({ ignoreNotFound: true });
       this.tables.delete(`${this.names.raw}.${stream}`);
@@ -298,6 +335,13 @@ export class BigQueryLoader implements Loader {
   }
 
   async close(): Promise<void> {
-    // The client holds no connection to close.
+    // The client holds no connection to close; the lease is given back for the next load.
+    if (!this.leased) return;
+    this.leased = false;
+    const settings = this.meta('settings');
+    await this.query(
+      `DELETE FROM ${settings} WHERE key IN ('writer', 'writer_at') AND EXISTS (SELECT 1 FROM ${settings} WHERE key = 'writer' AND value = @writer)`,
+      { writer: this.writer },
+    ).catch(() => undefined); // it expires anyway
   }
 }
