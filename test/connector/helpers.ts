@@ -14,6 +14,17 @@ import type { RunningSimulator } from '../simulator/index.js';
 import { truth, type TruthLine } from '../simulator-spec/helpers.js';
 
 export type Message = Record<string, unknown> & { type: string };
+
+/** How the tests name one object of one account of one stream: `stream/account/id`. */
+export function objectKey(stream: string, account: string, id: string): string {
+  return `${stream}/${account}/${id}`;
+}
+
+/** The key of the object a RECORD message line carries. */
+export function recordKey(line: string): string {
+  const { stream, data } = (JSON.parse(line) as { record: { stream: string; data: { account_id: string; id: string } } }).record;
+  return objectKey(stream, data.account_id, data.id);
+}
 export type Data = Record<string, unknown> & { id: string; account_id: string; observed_at: number; deleted?: boolean };
 
 export interface ReadRun {
@@ -101,7 +112,7 @@ export function latest(...runs: readonly { stream: string; data: Data }[][]): Ma
   const out = new Map<string, { stream: string; data: Data }>();
   for (const records of runs) {
     for (const record of records) {
-      const key = `${record.stream}/${record.data.account_id}/${record.data.id}`;
+      const key = objectKey(record.stream, record.data.account_id, record.data.id);
       const held = out.get(key);
       if (!held || record.data.observed_at >= held.data.observed_at) out.set(key, record);
     }
@@ -135,7 +146,7 @@ export async function compareWithTruth(sim: RunningSimulator, held: Map<string, 
   const result: Comparison = { matched: 0, missing: [], different: [], unexpected: [] };
   const expected = new Set<string>();
   for (const line of lines) {
-    const key = `${line.stream}/${line.account_id}/${line.id}`;
+    const key = objectKey(line.stream, line.account_id, line.id);
     expected.add(key);
     const record = held.get(key);
     if (!record) {

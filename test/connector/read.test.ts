@@ -6,7 +6,7 @@ import { streamCatalog } from '../../connector/commands/discover.js';
 import { STREAM_NAMES } from '../../connector/streams/catalog.js';
 import { startSimulator, type RunningSimulator } from '../simulator/index.js';
 import { control, truth, type TruthLine } from '../simulator-spec/helpers.js';
-import { compareWithTruth, configFor, latest, protocolErrors, runRead, statusesOf, stripeFields, type ReadRun } from './helpers.js';
+import { compareWithTruth, configFor, latest, objectKey, protocolErrors, runRead, statusesOf, stripeFields, type ReadRun } from './helpers.js';
 
 describe('a full read', () => {
   let sim: RunningSimulator;
@@ -110,7 +110,7 @@ describe('an incremental read', () => {
   beforeAll(async () => {
     sim = await startSimulator({ seed: 'incremental', objects: 6000, accounts: 2, rateLimits: { test: 0, endpoint: 0 } });
     first = await runRead({ config: configFor(sim) });
-    before = new Map((await truth(sim)).map((l) => [`${l.stream}/${l.account_id}/${l.id}`, l]));
+    before = new Map((await truth(sim)).map((l) => [objectKey(l.stream, l.account_id, l.id), l]));
     newAccounts = (await control<{ new_accounts: string[] }>(sim, 'advance', { days: 25, new_accounts: 1 })).new_accounts;
     second = await runRead({ config: configFor(sim), state: first.state });
     after = await truth(sim);
@@ -131,7 +131,7 @@ describe('an incremental read', () => {
     const kinds = { created: 0, updated: 0, deleted: 0 };
     for (const line of after) {
       if (lookbackStreams.has(line.stream)) continue;
-      const key = `${line.stream}/${line.account_id}/${line.id}`;
+      const key = objectKey(line.stream, line.account_id, line.id);
       const old = before.get(key);
       if (old && old.deleted === line.deleted && JSON.stringify(old.object) === JSON.stringify(line.object)) continue;
       changed.add(key);
@@ -145,10 +145,10 @@ describe('an incremental read', () => {
       if (line.stream !== 'events' || oldEvents.has(line.id)) continue;
       const object = (line.object.data as { object: { id: string; object: string; charge?: string } }).object;
       const stream = `${object.object}s`.replace('entitys', 'entities');
-      touched.add(`${stream}/${line.account_id}/${object.id}`);
+      touched.add(objectKey(stream, line.account_id, object.id));
       if (object.object === 'dispute' && object.charge) touched.add(`charges/${line.account_id}/${object.charge}`);
     }
-    const emitted = new Set(second.records.filter((r) => !lookbackStreams.has(r.stream)).map((r) => `${r.stream}/${r.data.account_id}/${r.data.id}`));
+    const emitted = new Set(second.records.filter((r) => !lookbackStreams.has(r.stream)).map((r) => objectKey(r.stream, r.data.account_id, r.data.id)));
     expect([...emitted].filter((k) => !changed.has(k) && !touched.has(k)).slice(0, 5)).toEqual([]);
     expect([...changed].filter((k) => !emitted.has(k)).slice(0, 5)).toEqual([]);
     expect(kinds.created).toBeGreaterThan(50);
@@ -159,11 +159,11 @@ describe('an incremental read', () => {
   });
 
   it('marks deleted objects deleted, each with its last state', () => {
-    const truthOf = new Map(after.map((l) => [`${l.stream}/${l.account_id}/${l.id}`, l]));
+    const truthOf = new Map(after.map((l) => [objectKey(l.stream, l.account_id, l.id), l]));
     const deletions = second.records.filter((r) => r.data.deleted === true && r.stream !== 'accounts');
     expect(deletions.length).toBeGreaterThan(0);
     for (const record of deletions) {
-      const line = truthOf.get(`${record.stream}/${record.data.account_id}/${record.data.id}`);
+      const line = truthOf.get(objectKey(record.stream, record.data.account_id, record.data.id));
       expect(line?.deleted, record.data.id).toBe(true);
       expect(stripeFields(record.stream, record.data), record.data.id).toEqual(line?.object);
     }

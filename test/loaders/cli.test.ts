@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDBLoader, sizeInBytes } from '../../connector/loaders/duckdb/duckdb-loader.js';
 import { startSimulator, type RunningSimulator } from '../simulator/index.js';
 import { control } from '../simulator-spec/helpers.js';
-import { compareWithTruth, configFor, type Message } from '../connector/helpers.js';
+import { compareWithTruth, configFor, recordKey, type Message } from '../connector/helpers.js';
 import { warehouseView } from './warehouses.js';
 import { finishCli, startCli } from '../cli-process.js';
 
@@ -146,7 +146,7 @@ describe('write', () => {
     expect(echoed).toEqual(messages.filter((m) => m.startsWith('{"type":"STATE"')));
     const { rows, states } = await view(warehouse);
     const records = messages.filter((m) => m.startsWith('{"type":"RECORD"'));
-    expect(rows.size).toBe(new Set(records.map((m) => { const r = (JSON.parse(m) as Message).record as { stream: string; data: { account_id: string; id: string } }; return `${r.stream}/${r.data.account_id}/${r.data.id}`; })).size);
+    expect(rows.size).toBe(new Set(records.map(recordKey)).size);
     expect([...states.keys()].sort()).toEqual(['charges', 'customers', 'payouts']);
   });
 
@@ -167,7 +167,7 @@ describe('write', () => {
     // …and exactly the records that came before the last of them.
     const whole = cut.split('\n').slice(0, -1);
     const committed = whole.slice(0, whole.lastIndexOf(echoed.at(-1) as string)).filter((m) => m.startsWith('{"type":"RECORD"'));
-    const keys = new Set(committed.map((m) => { const r = (JSON.parse(m) as Message).record as { stream: string; data: { account_id: string; id: string } }; return `${r.stream}/${r.data.account_id}/${r.data.id}`; }));
+    const keys = new Set(committed.map(recordKey));
     expect(committed.length).toBeLessThan(whole.filter((m) => m.startsWith('{"type":"RECORD"')).length);
     expect(new Set(rows.keys())).toEqual(keys);
   });
@@ -186,8 +186,7 @@ describe('write', () => {
     const input = `${messages.join('\n')}\n`;
     const small = join(dir, 'small-limit.duckdb');
     expect((await run(['write', '--warehouse', `duckdb:${small}`, '--duckdb-memory-limit', '128MiB'], input)).code).toBe(0);
-    const records = messages.filter((m) => m.startsWith('{"type":"RECORD"')).map((m) => (JSON.parse(m) as Message).record as { stream: string; data: { account_id: string; id: string } });
-    expect(new Set((await view(small)).rows.keys())).toEqual(new Set(records.map((r) => `${r.stream}/${r.data.account_id}/${r.data.id}`)));
+    expect(new Set((await view(small)).rows.keys())).toEqual(new Set(messages.filter((m) => m.startsWith('{"type":"RECORD"')).map(recordKey)));
     // Too small for DuckDB to read a batch: a clear failure, and nothing of the batch committed.
     const tiny = join(dir, 'tiny-limit.duckdb');
     const result = await run(['write', '--warehouse', `duckdb:${tiny}`, '--duckdb-memory-limit', '48MiB'], input);

@@ -8,7 +8,7 @@ import { BigQueryLoader } from '../../connector/loaders/bigquery/bigquery-loader
 import { DuckDBLoader } from '../../connector/loaders/duckdb/duckdb-loader.js';
 import type { Loader, RawRow } from '../../connector/loaders/loader.js';
 import { STREAM_NAMES, type StreamName } from '../../connector/streams/catalog.js';
-import type { Data } from '../connector/helpers.js';
+import { objectKey, type Data } from '../connector/helpers.js';
 import type { StreamState } from '../../connector/sync/state.js';
 import { FakeBigQuery } from '../bigquery-fake/server.js';
 
@@ -94,7 +94,7 @@ export async function warehouseView(loader: Loader): Promise<Map<string, { strea
       const data = { ...row.data } as Data;
       if (row.is_deleted) data.deleted = true;
       else delete data.deleted;
-      view.set(`${stream}/${row.account_id}/${row.id}`, { stream, data });
+      view.set(objectKey(stream, row.account_id, row.id), { stream, data });
     }
   }
   return view;
