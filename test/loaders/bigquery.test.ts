@@ -118,6 +118,24 @@ describe('the BigQuery warehouse', () => {
     await third.close();
   });
 
+  it('asks BigQuery for the states and the mode at its first commit only: its own commits are what changes them', async () => {
+    warehouse = await bigqueryWarehouse();
+    const asked = () => (warehouse?.fake?.queries ?? []).filter((q) => /^SELECT (stream, TO_JSON_STRING\(state\)|value FROM)/.test(q)).length;
+    await commit(warehouse.loader, [['customers', customer('cus_1', 100)]], { customers: state({ acct_1: { events: { cursor: 100, seen: [] } } }) });
+    expect(asked()).toBe(2);
+    const complete = state({ acct_1: { complete: { from: 1_650_000_000, to: 1_800_000_000 }, events: { cursor: 1_800_000_000, seen: [] } } });
+    const result = await commit(warehouse.loader, [['customers', customer('cus_2', 1_800_000_000)]], { customers: complete });
+    expect(asked()).toBe(2);
+    // What it remembered is what BigQuery holds: the sweep saw the previous state, and cus_1 is gone.
+    expect(result.swept).toBe(1);
+    expect(await warehouse.loader.mode()).toBe('test');
+    expect((await warehouse.loader.states()).get('customers')).toEqual(complete);
+    // A reset forgets it.
+    await warehouse.loader.reset(['customers']);
+    await commit(warehouse.loader, [['customers', customer('cus_3', 100)]]);
+    expect(asked()).toBe(6);
+  });
+
   it('sends only SQL that a BigQuery-dialect parser accepts', async () => {
     warehouse = await bigqueryWarehouse();
     await commit(warehouse.loader, [['customers', customer('cus_1', 100)]], { customers: state() });

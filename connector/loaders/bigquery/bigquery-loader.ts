@@ -78,6 +78,12 @@ export class BigQueryLoader implements Loader {
   /** This loader's lease (see LEASE_SECONDS), and whether one of its commits took it. */
   private readonly writer = randomUUID();
   private leased = false;
+  /**
+   * The states and mode as this loader's last commit left them, so that the next commit need not
+   * ask BigQuery (each query job costs a second or more). Only a commit that holds the lease
+   * succeeds, so no other load can have changed them in between.
+   */
+  private known: { states: Map<StreamName, StreamState>; mode: Mode | null } | undefined;
 
   constructor(
     readonly project: string,
@@ -211,15 +217,16 @@ export class BigQueryLoader implements Loader {
     const statements: string[] = [];
     const params: Record<string, string | number> = {};
     let newMode: Mode | null = null;
+    const held = this.known ? this.known.mode : await this.mode();
     if (batch.records > 0) {
       await this.client
         .dataset(this.names.meta)
         .table(BATCH_TABLE)
         .load(batch.path, { sourceFormat: 'NEWLINE_DELIMITED_JSON', writeDisposition: 'WRITE_TRUNCATE', schema: { fields: BATCH_FIELDS } });
-      newMode = await this.checkRecords();
+      newMode = await this.checkRecords(held);
       for (const stream of batch.streams) statements.push(this.mergeStatement(stream));
     }
-    const previous = await this.states();
+    const previous = this.known?.states ?? (await this.states());
     let n = 0;
     let sweeps = 0;
     for (const [stream, state] of states) {
@@ -243,17 +250,18 @@ export class BigQueryLoader implements Loader {
       Object.assign(params, { [`stream_${n}`]: stream, [`state_${n}`]: JSON.stringify(state) });
       n++;
     }
-    if (newMode) {
+    if (newMode && !held) {
       statements.push(`INSERT INTO ${this.meta('settings')} (key, value) VALUES ('mode', @mode)`);
       params.mode = newMode;
     }
     if (statements.length === 0) return { swept: 0 };
     const job = await this.transaction(statements, params);
+    this.known = { states: new Map([...previous, ...states]), mode: held ?? newMode };
     return { swept: sweeps > 0 ? await this.rowsUpdated(job) : 0 };
   }
 
-  /** Every record must be one of ours and of the warehouse's mode; returns the mode to record, if the warehouse holds none yet. */
-  private async checkRecords(): Promise<Mode | null> {
+  /** Every record must be one of ours and of the warehouse's mode; returns the records' mode. */
+  private async checkRecords(held: Mode | null): Promise<Mode | null> {
     const staging = this.meta(BATCH_TABLE);
     const [foreign] = await this.query(
       `SELECT SUM(IF(${field('account_id')} IS NULL OR ${field('id')} IS NULL OR ${field('observed_at')} IS NULL, 1, 0)) AS foreign_records,
@@ -261,10 +269,8 @@ export class BigQueryLoader implements Loader {
        FROM ${staging}`,
     );
     const modes = await this.query(`SELECT DISTINCT SAFE_CAST(${field('livemode')} AS BOOL) AS livemode FROM ${staging} WHERE ${field('livemode')} IS NOT NULL`);
-    const held = await this.mode();
     const check = { foreignRecords: Number(foreign?.foreign_records ?? 0), firstForeign: foreign?.first_foreign, modes: modes.map((m) => m.livemode === true) };
-    const incoming = batchMode(check, held, this.description);
-    return held ? null : incoming;
+    return batchMode(check, held, this.description);
   }
 
   /** The same newest-state rule as the DuckDB warehouse (see duckdb-loader.ts). */
@@ -305,6 +311,7 @@ export class BigQueryLoader implements Loader {
     const statements = names.map((_, i) => `DELETE FROM ${this.meta('state')} WHERE stream = @stream_${i}`);
     if (streams === 'all') statements.push(`DELETE FROM ${this.meta('settings')} WHERE key = 'mode'`);
     await this.transaction(statements, params);
+    this.known = undefined;
     for (const stream of names) {
       await this.client.dataset(this.names.raw).table(stream).delete({ ignoreNotFound: true });
       this.tables.delete(`${this.names.raw}.${stream}`);
