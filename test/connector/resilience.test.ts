@@ -28,8 +28,10 @@ describe('a read killed mid-way', () => {
     const comparison = await compareWithTruth(sim, latest(committed, resumed.records));
     expect(comparison.missing).toEqual([]);
     expect(comparison.different).toEqual([]);
-    // It re-reads little: about what was not yet committed, not everything again.
-    expect(resumed.records.length).toBeLessThan(full.records.length - committed.length + 2500);
+    // It re-reads what was not yet committed and barely more (0 to 8 records in these runs), not
+    // everything again: even at the 0.15 cut, re-reading all would break this bound.
+    expect(resumed.records.length).toBeLessThanOrEqual(full.records.length - committed.length + 100);
+    expect(full.records.length - committed.length + 100).toBeLessThan(full.records.length);
   });
 });
 
