@@ -17,6 +17,7 @@ import { load, loadSummary } from './commands/load.js';
 import { reset } from './commands/reset.js';
 import { write } from './commands/write.js';
 import { Progress } from './load/progress.js';
+import { standardInput } from './load/stdin.js';
 import { DEFAULT_BATCH_RECORDS } from './load/pipeline.js';
 import type { Loader } from './loaders/loader.js';
 import { DEFAULT_WAREHOUSE, openWarehouse } from './loaders/warehouse.js';
@@ -129,7 +130,7 @@ await yargs(hideBin(process.argv))
       run(async () => {
         const batch = batchRecords(argv);
         await withWarehouse(argv, async (loader) => {
-          const stats = await write(process.stdin, loader, writer, { batchRecords: batch, logger });
+          const stats = await write(standardInput(), loader, writer, { batchRecords: batch, logger });
           logger.info({ records: stats.records, commits: stats.commits }, 'write finished');
         });
       }),

@@ -2,6 +2,7 @@
 // to the batch file unparsed; the warehouse parses them in bulk); every other message is parsed
 // and checked here. A line that is not a message, or an input cut in the middle of one, ends the
 // load with a message naming the line, before anything after the last commit is written.
+import { createReadStream, fstatSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { UserError } from '../errors.js';
 import type { AirbyteMessage, StreamStateMessage } from '../protocol/messages.js';
@@ -44,6 +45,15 @@ async function handleLine(pipeline: LoadPipeline, line: Buffer, lineNumber: numb
     return;
   }
   await pipeline.write(typed);
+}
+
+/**
+ * Standard input. A file given with `<` is read 1 MiB at a time: Node's own stdin reads a file
+ * 64 KiB at a time, each read a round trip to its thread pool (2.4 GB of messages: 9 s of reading
+ * instead of 3.5). Pipes and terminals keep Node's stream.
+ */
+export function standardInput(): Readable {
+  return fstatSync(0).isFile() ? createReadStream('', { fd: 0, highWaterMark: 1 << 20, autoClose: false }) : process.stdin;
 }
 
 /** Feeds every line of `input` to the pipeline; returns the number of lines. */

@@ -1,6 +1,6 @@
 // The loading commands as processes: load's summary and progress, one writer at a time, a load
 // killed with SIGKILL and run again, write's echoed states and its refusal of broken input, reset.
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -148,6 +148,18 @@ describe('write', () => {
     const records = messages.filter((m) => m.startsWith('{"type":"RECORD"'));
     expect(rows.size).toBe(new Set(records.map(recordKey)).size);
     expect([...states.keys()].sort()).toEqual(['charges', 'customers', 'payouts']);
+  });
+
+  it('reads a file given as its stdin (in chunks of 1 MiB) as it reads a pipe', async () => {
+    const input = join(dir, 'messages.ndjson');
+    writeFileSync(input, `${messages.join('\n')}\n`);
+    expect(statSync(input).size).toBeGreaterThan(2 * 2 ** 20);
+    const warehouse = join(dir, 'from-file.duckdb');
+    const result = await finish(startCli(['write', '--warehouse', `duckdb:${warehouse}`], { inputFile: input }));
+    expect(result.code).toBe(0);
+    expect(result.stdout.split('\n').filter(Boolean)).toEqual(messages.filter((m) => m.startsWith('{"type":"STATE"')));
+    const { rows } = await view(warehouse);
+    expect(new Set(rows.keys())).toEqual(new Set(messages.filter((m) => m.startsWith('{"type":"RECORD"')).map(recordKey)));
   });
 
   it('fed an input cut in the middle of a message, fails saying so, and commits nothing after the last committed state', async () => {
