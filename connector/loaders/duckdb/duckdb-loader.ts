@@ -174,7 +174,7 @@ export class DuckDBLoader implements Loader {
       if (/Out of Memory Error/.test((error as Error).message)) {
         throw new UserError(
           `DuckDB ran out of memory within its limit of ${this.memoryLimit} while committing a batch of ${batch.records} records, and committed none of it. ` +
-            'Give it more with --duckdb-memory-limit (the default is 256MB), then run again: the load goes on from its last commit.',
+            `Give it more with --duckdb-memory-limit (the default is ${DEFAULT_DUCKDB_MEMORY_LIMIT}), then run again: the load goes on from its last commit.`,
         );
       }
       throw error;
