@@ -13,7 +13,7 @@ import { specMessage } from './commands/spec.js';
 import { parseConfiguredCatalog, parseState } from './protocol/inputs.js';
 import { JsonLinesSink, ProtocolWriter } from './protocol/writer.js';
 import { read } from './sync/read.js';
-import { load, loadSummary } from './commands/load.js';
+import { load, loadSummary, type LoadResult } from './commands/load.js';
 import { reset } from './commands/reset.js';
 import { write } from './commands/write.js';
 import { Progress } from './load/progress.js';
@@ -148,13 +148,13 @@ await yargs(hideBin(process.argv))
         await withWarehouse(argv, async (loader) => {
           const progress = new Progress(logger);
           progress.start();
+          let result: LoadResult;
           try {
-            const result = await load({ config: sourceConfig, streams, loader, logger, progress, batchRecords: batch });
-            progress.stop();
-            process.stdout.write(`${loadSummary(result, loader)}\n`);
+            result = await load({ config: sourceConfig, streams, loader, logger, progress, batchRecords: batch });
           } finally {
-            progress.stop();
+            progress.stop(); // its last figures come before the summary
           }
+          process.stdout.write(`${loadSummary(result, loader)}\n`);
         });
       }),
   )
