@@ -9,7 +9,7 @@ import { UserError } from '../errors.js';
 import type { Loader } from '../loaders/loader.js';
 import { BatchFile } from '../loaders/batch.js';
 import { STREAM_NAMES, isStreamName, type StreamName } from '../streams/catalog.js';
-import { StreamStateSchema, type StreamState } from '../sync/state.js';
+import { parseStreamState, type StreamState } from '../sync/state.js';
 import type { Logger } from '../logger.js';
 import type { Progress } from './progress.js';
 
@@ -85,11 +85,11 @@ export class LoadPipeline implements MessageSink {
     this.throwIfFailed();
     const stream = message.state.stream.stream_descriptor.name;
     if (!isStreamName(stream)) throw new UserError(`A STATE names an unknown stream "${stream}".`);
-    const parsed = StreamStateSchema.safeParse(message.state.stream.stream_state);
-    if (!parsed.success) throw new UserError(`The STATE of ${stream} is not one stripe-elt read writes: ${parsed.error.issues[0]?.message ?? 'unknown problem'}.`);
-    this.states.set(stream, parsed.data);
+    const parsed = parseStreamState(message.state.stream.stream_state, stream);
+    if (!parsed.ok) throw new UserError(`The STATE of ${stream} is not one stripe-elt read writes: ${parsed.problem}.`);
+    this.states.set(stream, parsed.state);
     if (this.options.onCommitted) this.stateMessages.push(message);
-    this.options.progress?.state(stream, parsed.data);
+    this.options.progress?.state(stream, parsed.state);
     if (this.due()) await this.commit(false);
   }
 

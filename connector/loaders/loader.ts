@@ -4,7 +4,7 @@
 import type { Mode } from '../config.js';
 import { UserError } from '../errors.js';
 import { isStreamName, type StreamName } from '../streams/catalog.js';
-import { StreamStateSchema, type StreamState } from '../sync/state.js';
+import { parseStreamState, type StreamState } from '../sync/state.js';
 import type { BatchFile } from './batch.js';
 
 /** The schemas (DuckDB) or datasets (BigQuery) the warehouse uses. */
@@ -82,9 +82,9 @@ export function storedStates(rows: readonly Record<string, unknown>[], warehouse
   const states = new Map<StreamName, StreamState>();
   for (const row of rows) {
     const stream = String(row.stream);
-    const parsed = StreamStateSchema.safeParse(JSON.parse(String(row.state)));
-    if (!isStreamName(stream) || !parsed.success) throw new UserError(`The state of ${stream} in ${warehouse} is not one this version wrote; reset the stream.`);
-    states.set(stream, parsed.data);
+    const parsed = isStreamName(stream) ? parseStreamState(JSON.parse(String(row.state)), stream) : { ok: false as const, problem: 'no such stream' };
+    if (!isStreamName(stream) || !parsed.ok) throw new UserError(`The state of ${stream} in ${warehouse} is not one this version of stripe-elt reads (${parsed.ok ? '' : parsed.problem}); reset the stream.`);
+    states.set(stream, parsed.state);
   }
   return states;
 }

@@ -1,7 +1,7 @@
 // Completed backfills that the warehouse has not yet acted on. A partition's state records its
-// last completed backfill (`complete: {from, to}`): every object of that created range that still
-// exists was listed with an observation time at or after `to`, so rows of the range observed
-// earlier are objects Stripe no longer has. Each loader marks them deleted once, when the state
+// last completed backfill (`complete: {from, to, since}`): every object of that created range that
+// still exists was listed with an observation time at or after `since`, so rows of the range
+// observed earlier are objects Stripe no longer has. Each loader marks them deleted once, when the state
 // that first carries the marker is committed.
 import type { StreamState } from '../sync/state.js';
 
@@ -9,6 +9,8 @@ export interface CompleteBackfill {
   readonly account: string;
   readonly from: number;
   readonly to: number;
+  /** Rows of the range observed before this are gone. */
+  readonly since: number;
 }
 
 export function newCompleteBackfills(previous: StreamState | undefined, next: StreamState): CompleteBackfill[] {
@@ -17,8 +19,8 @@ export function newCompleteBackfills(previous: StreamState | undefined, next: St
     const complete = partition.complete;
     if (!complete) continue;
     const before = previous?.accounts[account]?.complete;
-    if (before && before.from === complete.from && before.to === complete.to) continue;
-    out.push({ account, from: complete.from, to: complete.to });
+    if (before && before.from === complete.from && before.to === complete.to && before.since === complete.since) continue;
+    out.push({ account, from: complete.from, to: complete.to, since: complete.since });
   }
   return out;
 }

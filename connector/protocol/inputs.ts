@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { UserError } from '../errors.js';
 import { STREAM_NAMES, isStreamName, type StreamName } from '../streams/catalog.js';
-import { StreamStateSchema, type StreamState } from '../sync/state.js';
+import { parseStreamState, type StreamState } from '../sync/state.js';
 
 const ConfiguredStreamSchema = z.looseObject({
   stream: z.looseObject({ name: z.string() }),
@@ -13,9 +13,28 @@ const ConfiguredStreamSchema = z.looseObject({
 
 const ConfiguredCatalogSchema = z.looseObject({ streams: z.array(ConfiguredStreamSchema) });
 
+/**
+ * How the raw tables take a stream: always one row per object, its latest version. `overwrite`
+ * (with full_refresh) also marks deleted, once the refresh completes, every row it did not read.
+ */
+export type DestinationSyncMode = 'append_dedup' | 'overwrite';
+
 export interface SelectedStream {
   readonly name: StreamName;
   readonly syncMode: 'full_refresh' | 'incremental';
+  readonly destinationSyncMode?: DestinationSyncMode;
+}
+
+function destinationMode(source: string, name: string, syncMode: SelectedStream['syncMode'], given: string | undefined): DestinationSyncMode {
+  if (given === undefined || given === 'append_dedup') return 'append_dedup';
+  if (given === 'overwrite') {
+    if (syncMode === 'full_refresh') return 'overwrite';
+    throw new UserError(`${source}: the stream "${name}" asks for incremental with overwrite, which would drop what earlier syncs read. Use append_dedup with incremental, or full_refresh with overwrite.`);
+  }
+  throw new UserError(
+    `${source}: the stream "${name}" asks for destination_sync_mode "${given}". The raw tables keep one row per object, its latest version: ` +
+      'use "append_dedup" (incremental or full_refresh), or "overwrite" with full_refresh.',
+  );
 }
 
 export function parseConfiguredCatalog(raw: unknown, source = 'the catalog'): SelectedStream[] {
@@ -27,6 +46,9 @@ export function parseConfiguredCatalog(raw: unknown, source = 'the catalog'): Se
         'Expected {"streams": [{"stream": {"name": "customers", …}, "sync_mode": "incremental", "destination_sync_mode": "append_dedup"}, …]}; `discover` prints every stream.',
     );
   }
+  if (parsed.data.streams.length === 0) {
+    throw new UserError(`${source} selects no streams: there is nothing to read. List at least one stream (\`discover\` prints them all: ${STREAM_NAMES.join(', ')}).`);
+  }
   const seen = new Set<string>();
   return parsed.data.streams.map((configured) => {
     const name = configured.stream.name;
@@ -35,7 +57,7 @@ export function parseConfiguredCatalog(raw: unknown, source = 'the catalog'): Se
     }
     if (seen.has(name)) throw new UserError(`${source} lists the stream "${name}" twice.`);
     seen.add(name);
-    return { name, syncMode: configured.sync_mode };
+    return { name, syncMode: configured.sync_mode, destinationSyncMode: destinationMode(source, name, configured.sync_mode, configured.destination_sync_mode) };
   });
 }
 
@@ -66,12 +88,9 @@ export function parseState(raw: unknown, source = 'the state'): Map<StreamName, 
     const name = parsed.data.stream.stream_descriptor.name;
     if (!isStreamName(name)) throw new UserError(`${source} holds state for an unknown stream "${name}".`);
     if (parsed.data.stream.stream_state === undefined || parsed.data.stream.stream_state === null) continue;
-    const state = StreamStateSchema.safeParse(parsed.data.stream.stream_state);
-    if (!state.success) {
-      const issue = state.error.issues[0];
-      throw new UserError(`${source}: the state of "${name}" is not one this source wrote (${issue ? `${issue.path.join('.')}: ${issue.message}` : 'unknown problem'}). Reset the stream, or start without --state.`);
-    }
-    states.set(name, state.data);
+    const state = parseStreamState(parsed.data.stream.stream_state, name);
+    if (!state.ok) throw new UserError(`${source}: the state of "${name}" is not one this source wrote (${state.problem}). Reset the stream, or start without --state.`);
+    states.set(name, state.state);
   }
   return states;
 }

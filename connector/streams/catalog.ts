@@ -32,8 +32,9 @@ export function isStreamName(name: string): name is StreamName {
 /**
  * How a stream's incremental reads find what changed after its first backfill:
  * - `events`: objects that change or get deleted; the Events API says which, from a cursor.
- * - `created_lookback`: objects that change only briefly after creation (balance transactions):
- *   re-read by `created` from the cursor minus the lookback window.
+ * - `created_lookback`: objects that change only while pending, without events (balance
+ *   transactions): re-read by `created` from the oldest one still pending at the last read, and
+ *   at least from the cursor minus the lookback window.
  * - `relist`: few objects, listed whole every run (connected accounts).
  */
 export type ChangeCapture = 'events' | 'created_lookback' | 'relist';
@@ -57,6 +58,11 @@ export interface StreamDefinition {
    * transaction for every movement of money makes that stream the largest almost everywhere).
    */
   readonly sizeHint: number;
+  /**
+   * Objects that Stripe still changes, without an event, while this field holds this value (a
+   * balance transaction's status until its funds are available): they are read again until then.
+   */
+  readonly changesWhile?: { readonly field: string; readonly value: string };
   readonly description: string;
 }
 
@@ -92,6 +98,7 @@ export const STREAMS: Readonly<Record<StreamName, StreamDefinition>> = {
   payouts: stream('payouts', 'payout', 'Payouts.', { sizeHint: 1 }),
   balance_transactions: stream('balance_transactions', 'balance_transaction', 'Balance transactions: every movement of funds.', {
     changes: 'created_lookback',
+    changesWhile: { field: 'status', value: 'pending' },
     addsLivemode: true,
     sizeHint: 4,
   }),

@@ -65,6 +65,7 @@ export async function runBackfill(ctx: ReadContext, output: StreamOutput, accoun
   if (!backfill) return true;
   const definition = output.definition;
   const endpoint = `GET ${definition.path}`;
+  const pending = definition.changesWhile;
   // Objects older than the account are rare: estimates do not count that time.
   const dataStart = ctx.createdAt.get(account) ?? -Infinity;
   const running = new Set<Promise<void>>();
@@ -89,7 +90,7 @@ export async function runBackfill(ctx: ReadContext, output: StreamOutput, accoun
     const task = readSlice(slice, probed)
       .catch(async (error: unknown) => {
         failed = true;
-        await ctx.fail(error, account, output);
+        await ctx.fail(error, account, [output]);
       })
       .finally(() => {
         probed();
@@ -103,6 +104,7 @@ export async function runBackfill(ctx: ReadContext, output: StreamOutput, accoun
   const readSlice = async (slice: Slice, probed: () => void): Promise<void> => {
     for (;;) {
       if (ctx.stopped(account) || failed) return;
+      const observedAt = ctx.observationTime();
       const sent = performance.now();
       const reply = await ctx.api.list<StripeObject>(
         definition.path,
@@ -114,7 +116,12 @@ export async function runBackfill(ctx: ReadContext, output: StreamOutput, accoun
       ctx.load.sawPage(performance.now() - sent);
       if (ctx.stopped(account) || failed) return;
       const page: StripeList<StripeObject> = reply.body;
-      for (const object of page.data) await output.emit(object, account, reply.serverTime);
+      for (const object of page.data) {
+        if (pending && object[pending.field] === pending.value && typeof object.created === 'number') {
+          backfill.oldest_pending = Math.min(backfill.oldest_pending ?? Infinity, object.created);
+        }
+        await output.emit(object, account, observedAt);
+      }
       const last = page.data[page.data.length - 1];
       if (!last || !page.has_more) {
         probed();

@@ -43,10 +43,15 @@ export class EndpointLoad {
   }
 }
 
+/** A listed or fetched object counts as observed this long before the request went out (see observationTime). */
+export const LISTED_MARGIN_SECONDS = 1;
+
 export class ReadContext {
   /** Connected accounts that failed during the run, with why. */
   readonly failedAccounts = new Map<string, string>();
   fatal: UserError | undefined;
+  /** Set when the run was asked to stop (SIGINT, SIGTERM): requests end, progress is kept. */
+  interrupted = false;
   /**
    * When each account was created (a connected account: when it connected). Objects are rarely
    * older, so estimates of how much is left to read do not count the years before.
@@ -78,24 +83,48 @@ export class ReadContext {
     if (time > this.latestServerTime) this.latestServerTime = time;
   }
 
-  /** True once the run must stop, or this account must. */
-  stopped(account?: string): boolean {
-    return this.fatal !== undefined || (account !== undefined && this.failedAccounts.has(account));
+  /**
+   * The observation time of what a request about to be sent will return. Stripe takes its
+   * snapshot after the request goes out, and the response's Date can be seconds later than that
+   * snapshot (a page held in flight): stamping with it would let a stale page beat an event that
+   * landed in between. So a listed object counts as observed one second before Stripe's clock
+   * as last seen: an event in that second or later is newer, and wins.
+   */
+  observationTime(): number {
+    return this.latestServerTime - LISTED_MARGIN_SECONDS;
   }
 
-  /** A warning for the user, once per text: a LOG line on stdout and a line on stderr. */
+  /** True once the run must stop, or this account must. */
+  stopped(account?: string): boolean {
+    return this.fatal !== undefined || this.interrupted || (account !== undefined && this.failedAccounts.has(account));
+  }
+
+  /** A warning for the user, once per text, as a LOG message (the commands show it once). */
   async warn(message: string): Promise<void> {
     if (this.warned.has(message)) return;
     this.warned.add(message);
-    this.logger.warn(message);
     await this.writer.log('WARN', message);
   }
 
+  /** Something the user should know that is not a problem, as an INFO LOG message. */
+  async notice(message: string): Promise<void> {
+    await this.writer.log('INFO', message);
+  }
+
+  /** Marks a connected account lost for the run: every stream read from it is incomplete. */
+  async loseAccount(account: string, reason: string, warning: string): Promise<void> {
+    if (this.failedAccounts.has(account)) return;
+    this.failedAccounts.set(account, reason);
+    await this.warn(warning);
+    for (const each of this.outputs.values()) if (each.definition.scope === 'every_account') each.failOn(account, `connected account ${account} ${reason}`);
+  }
+
   /**
-   * Decides what a failed request means: a missing permission makes the stream incomplete, a
-   * lost connected account stops that account, anything else stops the run.
+   * Decides what a failed request means: a missing permission makes the streams it served
+   * incomplete on that account (the others go on), a lost connected account stops that account,
+   * anything else stops the run.
    */
-  async fail(error: unknown, account: string, output?: StreamOutput): Promise<void> {
+  async fail(error: unknown, account: string, outputs: readonly StreamOutput[] = []): Promise<void> {
     const onConnected = account !== this.platformId;
     const failure = classifyFailure(error, onConnected);
     if (failure.kind === 'fatal') {
@@ -103,17 +132,13 @@ export class ReadContext {
       return;
     }
     if (failure.kind === 'account' && onConnected) {
-      if (!this.failedAccounts.has(account)) {
-        this.failedAccounts.set(account, failure.message);
-        await this.warn(`Connected account ${account} failed and was skipped; its data is incomplete: ${failure.message}`);
-        for (const each of this.outputs.values()) if (each.definition.scope === 'every_account') each.problem(`connected account ${account} failed`);
-      }
+      await this.loseAccount(account, 'failed', `Connected account ${account} failed and was skipped; its data is incomplete: ${failure.message}`);
       return;
     }
-    const stream = output?.name ?? 'a stream';
+    const names = outputs.length > 0 ? outputs.map((o) => o.name).join(', ') : 'a stream';
     const grant = failure.kind === 'permission' && failure.permission ? ` Grant the key the ${failure.permission} permission.` : '';
     const where = onConnected ? ` on connected account ${account}` : '';
-    output?.problem(`the key may not read ${stream}${where}`);
-    await this.warn(`Skipped ${stream}${where}: the key may not read it (${failure.message}).${grant}`);
+    for (const output of outputs) output.failOn(account, `the key may not read ${output.name}${where}`);
+    await this.warn(`Skipped ${names}${where}: the key may not read ${outputs.length > 1 ? 'them' : 'it'} (${failure.message}).${grant}`);
   }
 }

@@ -7,6 +7,7 @@
 import { RELATED_REFRESH, STREAM_OF_OBJECT, type StreamName } from '../streams/catalog.js';
 import { STRIPE_API_VERSION, isStripeError, type StripeList } from '../stripe/client.js';
 import type { ReadContext } from './context.js';
+import { classifyFailure } from './failures.js';
 import type { StreamOutput, StripeObject } from './stream-output.js';
 
 /** Events Stripe keeps: 30 days. */
@@ -27,14 +28,21 @@ interface StripeEvent {
 interface Refetch {
   readonly output: StreamOutput;
   readonly id: string;
+  /** The event that made it necessary: the object fetched is at least as new. */
+  readonly eventCreated: number;
 }
 
 /** The streams that take their changes from this account's events, with their cursors. */
 function consumers(ctx: ReadContext, account: string): StreamOutput[] {
   return [...ctx.outputs.values()].filter((output) => {
     const partition = output.partition(account);
-    return output.incremental && output.definition.changes === 'events' && partition?.events !== undefined && output.problems.size === 0;
+    return output.incremental && output.definition.changes === 'events' && partition?.events !== undefined && !output.failedOn.has(account);
   });
+}
+
+/** The stream still takes this account's events (it has not failed on it during the pass). */
+function consuming(output: StreamOutput | undefined, account: string): output is StreamOutput {
+  return output !== undefined && !output.failedOn.has(account);
 }
 
 export async function runEventsPass(ctx: ReadContext, account: string): Promise<void> {
@@ -59,44 +67,52 @@ export async function runEventsPass(ctx: ReadContext, account: string): Promise<
   const apply = async (event: StripeEvent, latest: Set<string>, refetch: Map<string, Refetch>): Promise<void> => {
     const object = event.data.object;
     const eventsOutput = byStream.get('events');
-    if (eventsOutput && event.created >= cursorOf(eventsOutput) - OVERLAP_SECONDS) {
+    if (consuming(eventsOutput, account) && event.created >= cursorOf(eventsOutput) - OVERLAP_SECONDS) {
       await eventsOutput.emit(event as unknown as StripeObject, account, event.created);
     }
     const stream = object.object ? STREAM_OF_OBJECT.get(object.object) : undefined;
     const output = stream && stream !== 'events' ? byStream.get(stream) : undefined;
-    if (output && event.created >= cursorOf(output) - OVERLAP_SECONDS) {
+    if (consuming(output, account) && event.created >= cursorOf(output) - OVERLAP_SECONDS) {
       const key = `${output.name}:${object.id}`;
       if (!latest.has(key)) {
         latest.add(key);
         if (event.type === `${object.object}.deleted`) await output.emit(object, account, event.created, true);
         else if (event.api_version === STRIPE_API_VERSION) await output.emit(object, account, event.created);
-        else refetch.set(key, { output, id: object.id });
+        else refetch.set(key, { output, id: object.id, eventCreated: event.created });
       }
     }
     // Objects Stripe changes silently when this one changes: fetch them again.
     for (const related of RELATED_REFRESH[object.object ?? ''] ?? []) {
       const relatedOutput = byStream.get(related.stream);
       const id = object[related.field];
-      if (!relatedOutput || typeof id !== 'string') continue;
+      if (!consuming(relatedOutput, account) || typeof id !== 'string') continue;
       const key = `${related.stream}:${id}`;
       if (!latest.has(key)) {
         latest.add(key);
-        refetch.set(key, { output: relatedOutput, id });
+        refetch.set(key, { output: relatedOutput, id, eventCreated: event.created });
       }
     }
   };
 
-  const fetchAgain = async ({ output, id }: Refetch): Promise<void> => {
+  /**
+   * Fetches an object again at our API version. The key may not read some streams (a dispute, to a
+   * key without Read on disputes): that stream is incomplete on this account and keeps its cursor,
+   * and the pass goes on for the others. A deleted object is told of by its own *.deleted event.
+   */
+  const fetchAgain = async ({ output, id, eventCreated }: Refetch): Promise<void> => {
     const path = `${output.definition.path}/${encodeURIComponent(id)}`;
+    // Fetched after the event was listed, so at least as new as the event.
+    const observedAt = Math.max(ctx.observationTime(), eventCreated);
     try {
       const reply = await ctx.api.get<StripeObject & { deleted?: boolean }>(path, {}, { endpoint: `GET ${output.definition.path}/:id`, ...requestAccount });
       ctx.sawServerTime(reply.serverTime);
-      // Deleted since: its *.deleted event, in this pass or the next, says so with its last state.
-      if (reply.body.deleted === true) return;
-      await output.emit(reply.body, account, reply.serverTime);
+      if (reply.body.deleted === true || !consuming(output, account)) return;
+      await output.emit(reply.body, account, observedAt);
     } catch (error) {
       if (isStripeError(error) && error.statusCode === 404) return;
-      throw error;
+      const failure = classifyFailure(error, onConnected);
+      if (failure.kind !== 'permission') throw error;
+      await ctx.fail(error, account, [output]);
     }
   };
 
@@ -112,8 +128,10 @@ export async function runEventsPass(ctx: ReadContext, account: string): Promise<
       if (ctx.stopped(account)) return;
       const page: StripeList<StripeEvent> = reply.body;
       for (const event of page.data) {
-        if (seen.has(event.id)) continue;
+        // Applied by the last run: kept as seen while it is within the overlap, so that runs
+        // minutes apart do not apply (and fetch) it again.
         if (event.created >= hi - OVERLAP_SECONDS) processedNearEnd.set(event.id, event.created);
+        if (seen.has(event.id)) continue;
         await apply(event, latest, refetch);
       }
       const last = page.data[page.data.length - 1];
@@ -133,7 +151,7 @@ export async function runEventsPass(ctx: ReadContext, account: string): Promise<
     const recent = [...processedNearEnd].filter(([, created]) => created >= cursor - OVERLAP_SECONDS && created <= cursor).map(([id]) => id);
     for (const output of streams) {
       const partition = output.partition(account);
-      if (!partition?.events || partition.events.cursor > cursor) continue;
+      if (!partition?.events || partition.events.cursor > cursor || !consuming(output, account)) continue;
       partition.events = { cursor, seen: recent };
       await output.checkpoint();
     }
@@ -146,6 +164,17 @@ export async function runEventsPass(ctx: ReadContext, account: string): Promise<
   try {
     await Promise.all(Array.from({ length: Math.min(WINDOWS_AT_ONCE, windows.length) }, worker));
   } catch (error) {
-    await ctx.fail(error, account, streams.length === 1 ? streams[0] : undefined);
+    if (ctx.interrupted) return;
+    const failure = classifyFailure(error, onConnected);
+    if (failure.kind !== 'permission') {
+      await ctx.fail(error, account, streams);
+      return;
+    }
+    // Without events, nothing tells of updates and deletions: every stream that relies on them
+    // is incomplete on this account, and keeps its cursor for when the key may read events.
+    const where = onConnected ? `connected account ${account}` : `the platform ${account}`;
+    for (const output of streams) output.failOn(account, `its updates and deletions on ${where} could not be read: the key may not read events`);
+    const grant = failure.permission ? `grant the key the ${failure.permission} permission` : 'grant the key Read on events';
+    await ctx.warn(`Changes on ${where} since the last sync could not be read: the key may not read events (${failure.message}). Updates and deletions are learned from events: ${grant}.`);
   }
 }

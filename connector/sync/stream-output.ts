@@ -17,6 +17,8 @@ export class StreamOutput {
   private running = false;
   /** Why the stream is incomplete, if it is: each reason once. */
   readonly problems = new Set<string>();
+  /** Accounts on which the stream failed this run: their partitions stay as they were, to be read again. */
+  readonly failedOn = new Set<string>();
 
   constructor(
     readonly definition: StreamDefinition,
@@ -26,9 +28,16 @@ export class StreamOutput {
     private readonly mode: Mode,
   ) {}
 
-  static create(definition: StreamDefinition, syncMode: SyncMode, state: StreamState | undefined, writer: ProtocolWriter, mode: Mode): StreamOutput {
-    // A full refresh starts from nothing every time, and keeps no state.
-    const initial = syncMode === 'incremental' && state ? structuredClone(state) : emptyStreamState();
+  /**
+   * The stream's output for this run. An incremental read goes on from the state it is given; a
+   * full refresh starts from nothing every time, and so does an incremental read given the state
+   * of a full refresh (it holds no cursor).
+   */
+  static create(definition: StreamDefinition, syncMode: SyncMode, state: StreamState | undefined, writer: ProtocolWriter, mode: Mode, platform: string): StreamOutput {
+    const resumable = syncMode === 'incremental' && state !== undefined && state.sync_mode === undefined;
+    const initial = resumable ? structuredClone(state) : emptyStreamState(platform);
+    initial.platform = platform;
+    if (syncMode === 'full_refresh') initial.sync_mode = 'full_refresh';
     return new StreamOutput(definition, syncMode, initial, writer, mode);
   }
 
@@ -72,14 +81,28 @@ export class StreamOutput {
     if (this.sinceCheckpoint >= CHECKPOINT_RECORDS) await this.checkpoint();
   }
 
+  /**
+   * Prints the state. A full refresh prints its progress too, so that a loader commits it in
+   * batches like any other stream (its state is never taken as a cursor, see `create`).
+   */
   async checkpoint(): Promise<void> {
-    if (!this.incremental) return;
     const count = this.sinceCheckpoint;
     this.sinceCheckpoint = 0;
     await this.writer.state(this.name, this.state as unknown as Record<string, unknown>, count);
   }
 
+  /** The stream is incomplete for a reason that concerns every account. */
   problem(reason: string): void {
     this.problems.add(reason);
+  }
+
+  /** The stream failed on one account: its other accounts go on. */
+  failOn(account: string, reason: string): void {
+    this.failedOn.add(account);
+    this.problems.add(reason);
+  }
+
+  get complete(): boolean {
+    return this.problems.size === 0;
   }
 }

@@ -202,7 +202,7 @@ export function protocolErrors(message: unknown): string | null {
  */
 export function applyCompleteBackfills(held: Map<string, { stream: string; data: Data }>, state: readonly Message[]): void {
   for (const message of state) {
-    const stream = (message as unknown as { stream: { stream_descriptor: { name: string }; stream_state: { accounts: Record<string, { complete?: { from: number; to: number } }> } } }).stream;
+    const stream = (message as unknown as { stream: { stream_descriptor: { name: string }; stream_state: { accounts: Record<string, { complete?: { from: number; to: number; since: number } }> } } }).stream;
     for (const [account, partition] of Object.entries(stream.stream_state.accounts ?? {})) {
       const complete = partition.complete;
       if (!complete) continue;
@@ -210,7 +210,7 @@ export function applyCompleteBackfills(held: Map<string, { stream: string; data:
         const data = record.data;
         const created = data.created as number | undefined;
         if (record.stream !== stream.stream_descriptor.name || data.account_id !== account || data.deleted || created === undefined) continue;
-        if (created >= complete.from && created <= complete.to && data.observed_at < complete.to) {
+        if (created >= complete.from && created <= complete.to && data.observed_at < complete.since) {
           record.data = { ...data, deleted: true };
         }
       }

@@ -108,7 +108,7 @@ describe("a stream's checkpoints", () => {
   it('print a STATE once 2,000 records went out since the last one, not before', async () => {
     const printed: AirbyteMessage[] = [];
     const writer = new ProtocolWriter({ write: async (m) => void printed.push(m), flush: async () => {} });
-    const output = StreamOutput.create(STREAMS.customers, 'incremental', undefined, writer, 'test');
+    const output = StreamOutput.create(STREAMS.customers, 'incremental', undefined, writer, 'test', 'acct_platform');
     const states = () => printed.filter((m) => m.type === 'STATE') as { state: { sourceStats: { recordCount: number } } }[];
     for (let i = 0; i < 1999; i++) await output.emit({ id: `cus_${i}`, object: 'customer' }, 'acct_1', 1);
     await output.maybeCheckpoint();

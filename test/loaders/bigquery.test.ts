@@ -64,7 +64,7 @@ describe('the BigQuery warehouse', () => {
 
   it('merges, stores the state and sweeps in one transaction, with the state as a query parameter', async () => {
     warehouse = await bigqueryWarehouse();
-    const complete = state({ acct_1: { complete: { from: 1, to: 500 }, events: { cursor: 500, seen: [] } } });
+    const complete = state({ acct_1: { complete: { from: 1, to: 500, since: 500 }, events: { cursor: 500, seen: [] } } });
     await commit(warehouse.loader, [['customers', customer('cus_1', 100)]], { customers: complete });
     const queries = warehouse.fake?.jobConfigurations('query') as { query: string; queryParameters?: { name: string; parameterValue: { value: string } }[] }[];
     const script = queries.find((q) => q.query.startsWith('BEGIN TRANSACTION'));
@@ -82,7 +82,7 @@ describe('the BigQuery warehouse', () => {
     await commit(warehouse.loader, [['customers', customer('cus_gone', 100, base)], ['customers', customer('cus_gone_too', 100, base)], ['customers', customer('cus_kept', 100, base)]]);
     const listings = () => warehouse?.fake?.requests.filter((r) => r.method === 'GET' && /\/jobs$/.test(r.path)) ?? [];
     expect(listings()).toEqual([]);
-    const complete = state({ acct_1: { complete: { from: 1_650_000_000, to: 1_800_000_000 }, events: { cursor: 1_800_000_000, seen: [] } } });
+    const complete = state({ acct_1: { complete: { from: 1_650_000_000, to: 1_800_000_000, since: 1_800_000_000 }, events: { cursor: 1_800_000_000, seen: [] } } });
     const result = await commit(warehouse.loader, [['customers', customer('cus_kept', 1_800_000_000, base)]], { customers: complete });
     expect(result.swept).toBe(2);
     const scriptId = (warehouse.fake?.requests.filter((r) => r.method === 'POST' && /\/jobs$/.test(r.path)).map((r) => r.body as { configuration: { query: { query: string } }; jobReference: { jobId: string } }).findLast((b) => b.configuration.query.query.startsWith('BEGIN TRANSACTION')))?.jobReference.jobId;
@@ -123,7 +123,7 @@ describe('the BigQuery warehouse', () => {
     const asked = () => (warehouse?.fake?.queries ?? []).filter((q) => /^SELECT (stream, TO_JSON_STRING\(state\)|value FROM)/.test(q)).length;
     await commit(warehouse.loader, [['customers', customer('cus_1', 100)]], { customers: state({ acct_1: { events: { cursor: 100, seen: [] } } }) });
     expect(asked()).toBe(2);
-    const complete = state({ acct_1: { complete: { from: 1_650_000_000, to: 1_800_000_000 }, events: { cursor: 1_800_000_000, seen: [] } } });
+    const complete = state({ acct_1: { complete: { from: 1_650_000_000, to: 1_800_000_000, since: 1_800_000_000 }, events: { cursor: 1_800_000_000, seen: [] } } });
     const result = await commit(warehouse.loader, [['customers', customer('cus_2', 1_800_000_000)]], { customers: complete });
     expect(asked()).toBe(2);
     // What it remembered is what BigQuery holds: the sweep saw the previous state, and cus_1 is gone.

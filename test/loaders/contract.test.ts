@@ -79,7 +79,7 @@ describe.each(WAREHOUSES)('the %s warehouse', (_name, create) => {
       ['customers', { ...customer('cus_other_account', 100, base), account_id: 'acct_2' }],
     ]);
     // A backfill of [1_650_000_000, 1_800_000_000] listed cus_kept again (observed at 1_800_000_000).
-    const complete = state({ acct_1: { complete: { from: 1_650_000_000, to: 1_800_000_000 }, events: { cursor: 1_800_000_000, seen: [] } } });
+    const complete = state({ acct_1: { complete: { from: 1_650_000_000, to: 1_800_000_000, since: 1_800_000_000 }, events: { cursor: 1_800_000_000, seen: [] } } });
     const result = await commit(loader, [['customers', customer('cus_kept', 1_800_000_000, base)]], { customers: complete });
     const rows = byId(await loader.readRows('customers'));
     expect(rows.get('cus_gone')?.is_deleted).toBe(true);

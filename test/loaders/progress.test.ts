@@ -17,10 +17,10 @@ function feed(progress: Progress): void {
   progress.setAccounts(3);
   for (let i = 0; i < 5; i++) progress.record('customers');
   for (let i = 0; i < 2; i++) progress.record('charges');
-  progress.state('customers', { version: 1, accounts: { acct_a: {}, acct_b: {}, acct_c: { backfill: { from: 0, to: 10, done: [] } } } });
+  progress.state('customers', { version: 2, accounts: { acct_a: {}, acct_b: {}, acct_c: { backfill: { from: 0, to: 10, done: [], since: 0 } } } });
   progress.status('customers', 'RUNNING');
   progress.record('accounts');
-  progress.state('accounts', { version: 1, accounts: { acct_platform: {} } });
+  progress.state('accounts', { version: 2, accounts: { acct_platform: {} } });
   progress.committed(4);
 }
 

@@ -70,7 +70,7 @@ export async function batchOf(lines: readonly [StreamName, Record<string, unknow
 }
 
 export function state(partitions: Record<string, unknown> = {}): StreamState {
-  return { version: 1, accounts: partitions } as StreamState;
+  return { version: 2, accounts: partitions } as StreamState;
 }
 
 export async function commit(loader: Loader, lines: readonly [StreamName, Record<string, unknown>][], states: Record<string, StreamState> = {}) {

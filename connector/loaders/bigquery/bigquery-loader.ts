@@ -235,9 +235,9 @@ export class BigQueryLoader implements Loader {
           `UPDATE ${this.raw(stream)} SET is_deleted = TRUE, synced_at = CURRENT_TIMESTAMP()
            WHERE account_id = @account_${n} AND NOT is_deleted
              AND created BETWEEN TIMESTAMP_SECONDS(@from_${n}) AND TIMESTAMP_SECONDS(@to_${n})
-             AND observed_at < TIMESTAMP_SECONDS(@to_${n})`,
+             AND observed_at < TIMESTAMP_SECONDS(@since_${n})`,
         );
-        Object.assign(params, { [`account_${n}`]: complete.account, [`from_${n}`]: complete.from, [`to_${n}`]: complete.to });
+        Object.assign(params, { [`account_${n}`]: complete.account, [`from_${n}`]: complete.from, [`to_${n}`]: complete.to, [`since_${n}`]: complete.since });
         n++;
         sweeps++;
       }

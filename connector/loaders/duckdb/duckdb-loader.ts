@@ -8,7 +8,7 @@ import { STREAM_NAMES, type StreamName } from '../../streams/catalog.js';
 import type { StreamState } from '../../sync/state.js';
 import type { BatchFile } from '../batch.js';
 import { batchMode, rawRow, storedStates, warehouseNames, type CommitResult, type Loader, type RawRow, type WarehouseNames } from '../loader.js';
-import { newCompleteBackfills } from '../sweeps.js';
+import { newCompleteBackfills, type CompleteBackfill } from '../sweeps.js';
 
 function quote(identifier: string): string {
   return `"${identifier.replaceAll('"', '""')}"`;
@@ -245,12 +245,12 @@ export class DuckDBLoader implements Loader {
   }
 
   /** A completed backfill listed every object of its range that exists: the others are gone. */
-  private async sweep(stream: string, complete: { account: string; from: number; to: number }): Promise<number> {
+  private async sweep(stream: string, complete: CompleteBackfill): Promise<number> {
     const result = await this.db.run(
       `UPDATE ${this.raw(stream)} SET is_deleted = true, synced_at = now()
        WHERE account_id = ${literal(complete.account)} AND NOT is_deleted
          AND created BETWEEN to_timestamp(${complete.from}) AND to_timestamp(${complete.to})
-         AND observed_at < to_timestamp(${complete.to})`,
+         AND observed_at < to_timestamp(${complete.since})`,
     );
     return Number(result.rowsChanged);
   }
