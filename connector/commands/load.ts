@@ -5,10 +5,12 @@ import { UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { LoadPipeline, type PipelineStats } from '../load/pipeline.js';
 import type { Progress } from '../load/progress.js';
-import { modeMismatch, type Loader } from '../loaders/loader.js';
+import { modeMismatch, platformMismatch, type Loader } from '../loaders/loader.js';
 import type { SelectedStream } from '../protocol/inputs.js';
 import { ProtocolWriter } from '../protocol/writer.js';
+import type { Platform } from '../sync/accounts.js';
 import { read, type ReadSummary } from '../sync/read.js';
+import { stateBelongsTo } from '../sync/state.js';
 
 export interface LoadResult {
   readonly read: ReadSummary;
@@ -26,18 +28,40 @@ export async function load(options: {
   progress?: Progress;
   /** Commit at the first STATE after this many records (default: the pipeline's). */
   batchRecords?: number;
+  /** Aborted to stop at the next page; what was read is committed. */
+  signal?: AbortSignal;
 }): Promise<LoadResult> {
   const started = performance.now();
   const { config, loader, logger } = options;
   const held = await loader.mode();
   if (held && held !== config.mode) throw new UserError(modeMismatch(loader.description, held, config.mode));
   const state = await loader.states();
+  // One platform per warehouse, checked once the key's platform is known and before anything is read.
+  const heldPlatform = await loader.platform();
+  const checkPlatform = (platform: Platform): void => {
+    if (heldPlatform !== null) {
+      if (heldPlatform !== platform.id) throw new UserError(platformMismatch(loader.description, heldPlatform, platform.id));
+      return;
+    }
+    // A warehouse written before platforms were recorded: its states tell.
+    const foreign = [...state.values()].find((s) => !stateBelongsTo(s, platform.id));
+    if (foreign) throw new UserError(platformMismatch(loader.description, foreign.platform ?? 'another platform', platform.id));
+  };
   const pipeline = new LoadPipeline(loader, { logger, ...(options.progress ? { progress: options.progress } : {}), ...(options.batchRecords ? { batchRecords: options.batchRecords } : {}) });
   const writer = new ProtocolWriter(pipeline);
   let summary: ReadSummary | undefined;
   let failure: unknown;
   try {
-    summary = await read({ config, streams: options.streams, state, writer, logger, ...(options.progress ? { onAccounts: (ids: readonly string[]) => options.progress?.setAccounts(ids.length) } : {}) });
+    summary = await read({
+      config,
+      streams: options.streams,
+      state,
+      writer,
+      logger,
+      onPlatform: checkPlatform,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.progress ? { onAccounts: (ids: readonly string[]) => options.progress?.setAccounts(ids.length) } : {}),
+    });
   } catch (error) {
     failure = error;
   }

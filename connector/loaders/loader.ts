@@ -4,7 +4,7 @@
 import type { Mode } from '../config.js';
 import { UserError } from '../errors.js';
 import { isStreamName, type StreamName } from '../streams/catalog.js';
-import { parseStreamState, type StreamState } from '../sync/state.js';
+import { parseStreamState, stateBelongsTo, type StreamState } from '../sync/state.js';
 import type { BatchFile } from './batch.js';
 
 /** The schemas (DuckDB) or datasets (BigQuery) the warehouse uses. */
@@ -58,12 +58,14 @@ export interface Loader {
   open(): Promise<void>;
   /** The mode (test or live) of the data the warehouse holds, if it holds any. */
   mode(): Promise<Mode | null>;
+  /** The platform account (`acct_…`) whose data the warehouse holds, once a commit recorded it. */
+  platform(): Promise<string | null>;
   /** The state of every stream, as the last commit left it. */
   states(): Promise<Map<StreamName, StreamState>>;
   /**
    * Atomically: merges the batch's records into the raw tables (the newest state of each object
    * wins), stores the batch's states, and marks deleted what completed backfills no longer list.
-   * Refuses records of the other mode.
+   * Refuses records of the other mode, and states of another platform.
    */
   commit(batch: BatchFile, states: ReadonlyMap<StreamName, StreamState>): Promise<CommitResult>;
   /** Drops the raw tables and state of these streams (every stream: also forgets the mode). */
@@ -122,4 +124,37 @@ export function modeMismatch(warehouse: string, held: Mode, incoming: Mode): str
     `separate warehouses. Load into another one (for example --warehouse duckdb:stripe-${incoming}.duckdb), or empty this ` +
     'one first with `stripe-elt reset --yes`.'
   );
+}
+
+/** The sentence for data of another platform. */
+export function platformMismatch(warehouse: string, held: string, incoming: string): string {
+  return (
+    `${warehouse} holds the data of the Stripe platform ${held}, and this data is of ${incoming}: one warehouse holds one platform's data. ` +
+    `Load ${incoming} into another warehouse (for example --warehouse duckdb:stripe-${incoming}.duckdb), or empty this one first with \`stripe-elt reset --yes\`.`
+  );
+}
+
+/**
+ * The platform of a batch's states, which must be the warehouse's (`held`); returns the platform
+ * to record when the warehouse has none yet. A warehouse written before platforms were recorded
+ * is checked through the states it holds.
+ */
+export function batchPlatform(
+  held: string | null,
+  stored: ReadonlyMap<StreamName, StreamState>,
+  incoming: ReadonlyMap<StreamName, StreamState>,
+  warehouse: string,
+): string | null {
+  const platforms = new Set([...incoming.values()].flatMap((state) => (state.platform ? [state.platform] : [])));
+  if (platforms.size > 1) throw new UserError(`The states of one batch name several platforms (${[...platforms].join(', ')}): a warehouse loads one platform's data.`);
+  const [platform] = platforms;
+  if (platform === undefined) return null;
+  if (held !== null) {
+    if (held !== platform) throw new UserError(platformMismatch(warehouse, held, platform));
+    return null;
+  }
+  for (const state of stored.values()) {
+    if (!stateBelongsTo(state, platform)) throw new UserError(platformMismatch(warehouse, state.platform ?? 'another platform', platform));
+  }
+  return platform;
 }

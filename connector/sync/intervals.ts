@@ -47,3 +47,8 @@ export function gaps(from: number, to: number, set: readonly Interval[]): Interv
 export function covers(set: readonly Interval[], from: number, to: number): boolean {
   return gaps(from, to, set).length === 0;
 }
+
+/** The part of `set` below `limit`. */
+export function clipBelow(set: readonly Interval[], limit: number): Interval[] {
+  return set.flatMap(([a, b]): Interval[] => (a >= limit ? [] : [[a, Math.min(b, limit - 1)]]));
+}

@@ -10,11 +10,12 @@ import { STREAMS, type StreamDefinition, type StreamName } from '../streams/cata
 import { StripeApi, type ClientStats } from '../stripe/client.js';
 import { connectedAccounts, notConnected, resolvePlatform, type Platform } from './accounts.js';
 import { runBackfill } from './backfill.js';
+import { addInterval, clipBelow } from './intervals.js';
 import { EndpointLoad, ReadContext } from './context.js';
 import { classifyFailure } from './failures.js';
 import { UserError } from '../errors.js';
 import { EVENT_RETENTION_SECONDS, runEventsPass } from './events-pass.js';
-import { freshPartition, newBackfill, type PartitionState, type StreamState } from './state.js';
+import { freshPartition, newBackfill, stateBelongsTo, type PartitionState, type StreamState } from './state.js';
 import { StreamOutput, type StripeObject } from './stream-output.js';
 
 const DAY = 86_400;
@@ -58,6 +59,7 @@ export async function read(options: ReadOptions): Promise<ReadSummary> {
 
   const wantsAccountsStream = options.streams.some((s) => s.name === 'accounts');
   const platform = await fatalOnFailure(() => resolvePlatform(api, config));
+  await options.onPlatform?.(platform);
   for (const [name, state] of options.state) {
     if (!stateBelongsTo(state, platform.id)) {
       throw new UserError(
@@ -66,7 +68,6 @@ export async function read(options: ReadOptions): Promise<ReadSummary> {
       );
     }
   }
-  await options.onPlatform?.(platform);
   const connected = await fatalOnFailure(() => connectedAccounts(api, config, wantsAccountsStream));
   const startedAt = platform.serverTime;
 
@@ -150,17 +151,6 @@ async function fatalOnFailure<T>(step: () => Promise<T>): Promise<T> {
 }
 
 /**
- * Whether a state is of this platform's data. States since version 2 name their platform; an
- * older one is another platform's when none of its accounts is this platform (the platform
- * has a partition in every stream it read).
- */
-export function stateBelongsTo(state: StreamState, platformId: string): boolean {
-  if (state.platform !== undefined) return state.platform === platformId;
-  const accounts = Object.keys(state.accounts);
-  return accounts.length === 0 || accounts.includes(platformId);
-}
-
-/**
  * Connected accounts read before (they have partitions) that the platform no longer lists:
  * deauthorized or deleted. Each is named once, the run is incomplete, and its partitions are
  * kept (marked) so that a reconnection goes on where it stopped. One that comes back is read again.
@@ -225,11 +215,16 @@ function preparePartition(ctx: ReadContext, output: StreamOutput, account: strin
   }
   const partition = structuredClone(saved);
   if (definition.changes === 'created_lookback') {
-    if (partition.backfill && partition.backfill.to < now && partition.backfill.to >= (partition.created_cursor ?? -Infinity)) {
-      // A backfill that stopped half-way goes on up to this run's start: objects created since
-      // its first run have no events to tell of them.
-      partition.backfill.to = now;
-    } else if (!partition.backfill && partition.created_cursor !== undefined) {
+    const backfill = partition.backfill;
+    if (backfill && backfill.to < now && backfill.to >= (partition.created_cursor ?? -Infinity)) {
+      // A backfill that stopped half-way goes on up to this run's start (objects created since its
+      // first run have no events to tell of them), and reads again what was pending when read.
+      backfill.to = now;
+      if (backfill.oldest_pending !== undefined) {
+        backfill.done = clipBelow(backfill.done, backfill.oldest_pending);
+        delete backfill.oldest_pending;
+      }
+    } else if (!backfill && partition.created_cursor !== undefined) {
       // Re-read what may have changed: from the oldest object still pending, and the lookback window.
       const from = Math.min(partition.created_cursor - ctx.config.lookbackWindowDays * DAY, partition.oldest_pending ?? Infinity);
       partition.backfill = newBackfill(from, now, since);
@@ -239,14 +234,19 @@ function preparePartition(ctx: ReadContext, output: StreamOutput, account: strin
   const covered = partition.history_from;
   let extended = false;
   if (ctx.config.startDate !== undefined && covered !== undefined && start < covered) {
-    if (!partition.backfill) {
+    const backfill = partition.backfill;
+    if (!backfill) {
       partition.backfill = newBackfill(start, covered - 1, since);
-      extended = true;
-    } else if (partition.backfill.from === covered) {
-      partition.backfill.from = start;
-      extended = true;
+    } else {
+      if (backfill.from > covered) {
+        // A re-read of recent objects: it reaches down to the new start too, skipping the range
+        // between (read before); only what it lists anew counts as complete (see `complete`).
+        backfill.sweep_from ??= backfill.from;
+        backfill.done = addInterval(backfill.done, covered, backfill.from - 1);
+      }
+      backfill.from = start;
     }
-    // Otherwise a re-read of recent objects is under way: the older range comes once it is done.
+    extended = true;
   }
   return { state: partition, extended };
 }
@@ -264,7 +264,7 @@ async function backfillTask(ctx: ReadContext, output: StreamOutput, account: str
       else partition.oldest_pending = pending;
       partition.created_cursor = Math.max(partition.created_cursor ?? -Infinity, backfill.to);
     }
-    partition.complete = { from: partition.overwrite ? 0 : backfill.from, to: backfill.to, since: backfill.since };
+    partition.complete = { from: partition.overwrite ? 0 : (backfill.sweep_from ?? backfill.from), to: backfill.to, since: backfill.since };
     partition.history_from = Math.min(partition.history_from ?? Infinity, backfill.from);
     delete partition.backfill;
     await output.checkpoint();

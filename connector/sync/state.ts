@@ -21,6 +21,11 @@ const BackfillSchema = z
     since: second,
     /** Streams whose objects change while pending (balance transactions): the oldest pending one seen. */
     oldest_pending: second.optional(),
+    /**
+     * Where the part of the range listed anew by this backfill begins, when the range below was
+     * read before (see `complete`); absent, `from`.
+     */
+    sweep_from: second.optional(),
   })
   .strict();
 
@@ -131,4 +136,15 @@ export function newBackfill(from: number, to: number, since: number): BackfillSt
 export function freshPartition(changes: 'events' | 'created_lookback' | 'relist', backfill: BackfillState, now: number): PartitionState {
   if (changes === 'events') return { backfill, events: { cursor: now, seen: [] } };
   return { backfill, created_cursor: now };
+}
+
+/**
+ * Whether a state is of this platform's data. States since version 2 name their platform; an
+ * older one is another platform's when none of its accounts is this platform (the platform has
+ * a partition in every stream it read).
+ */
+export function stateBelongsTo(state: StreamState, platformId: string): boolean {
+  if (state.platform !== undefined) return state.platform === platformId;
+  const accounts = Object.keys(state.accounts);
+  return accounts.length === 0 || accounts.includes(platformId);
 }

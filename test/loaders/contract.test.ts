@@ -114,12 +114,38 @@ describe.each(WAREHOUSES)('the %s warehouse', (_name, create) => {
     expect(await loader.mode()).toBe('test');
   });
 
-  it("resets one stream's data and state, or every stream's (then the mode is forgotten)", async () => {
+  it("holds one platform's data: states of another platform are refused, and nothing of their batch committed", async () => {
+    const { loader } = warehouse;
+    expect(await loader.platform()).toBeNull();
+    const ours = { ...state({ acct_1: { created_cursor: 1 } }), platform: 'acct_1' };
+    await commit(loader, [['customers', customer('cus_1', 100)]], { customers: ours });
+    expect(await loader.platform()).toBe('acct_1');
+    const theirs = { ...state({ acct_9: { created_cursor: 5 } }), platform: 'acct_9' };
+    const failure = commit(loader, [['customers', { ...customer('cus_9', 100), account_id: 'acct_9' }]], { customers: theirs });
+    await expect(failure).rejects.toBeInstanceOf(UserError);
+    await expect(failure).rejects.toThrow(/holds the data of the Stripe platform acct_1, and this data is of acct_9: one warehouse holds one platform's data/);
+    expect((await loader.readRows('customers')).map((r) => r.id)).toEqual(['cus_1']);
+    expect(await loader.states()).toEqual(new Map([['customers', ours]]));
+  });
+
+  it('a warehouse loaded before platforms were recorded refuses another platform through the states it holds', async () => {
+    const { loader } = warehouse;
+    // Its states name no platform: acct_1's partitions say whose data it is.
+    await commit(loader, [['customers', customer('cus_1', 100)]], { customers: state({ acct_1: { created_cursor: 1 }, acct_2: { created_cursor: 1 } }) });
+    expect(await loader.platform()).toBeNull();
+    await expect(commit(loader, [], { customers: { ...state({ acct_9: {} }), platform: 'acct_9' } })).rejects.toThrow(/of the Stripe platform another platform, and this data is of acct_9/);
+    // Its own platform is recorded by the next commit.
+    await commit(loader, [], { charges: { ...state({ acct_2: {} }), platform: 'acct_2' } });
+    expect(await loader.platform()).toBe('acct_2');
+  });
+
+  it("resets one stream's data and state, or every stream's (then the mode and the platform are forgotten)", async () => {
     const { loader } = warehouse;
     await commit(loader, [['customers', customer('cus_1', 100)], ['charges', { id: 'ch_1', object: 'charge', created: 1, livemode: false, account_id: 'acct_1', observed_at: 100 }]], {
-      customers: state({ acct_1: { created_cursor: 1 } }),
-      charges: state({ acct_1: { created_cursor: 2 } }),
+      customers: { ...state({ acct_1: { created_cursor: 1 } }), platform: 'acct_1' },
+      charges: { ...state({ acct_1: { created_cursor: 2 } }), platform: 'acct_1' },
     });
+    expect(await loader.platform()).toBe('acct_1');
     await loader.reset(['customers']);
     expect(await loader.readRows('customers')).toEqual([]);
     expect([...(await loader.states()).keys()]).toEqual(['charges']);
@@ -128,6 +154,7 @@ describe.each(WAREHOUSES)('the %s warehouse', (_name, create) => {
     expect(await loader.rowCounts()).toEqual(new Map());
     expect(await loader.states()).toEqual(new Map());
     expect(await loader.mode()).toBeNull();
+    expect(await loader.platform()).toBeNull();
     await commit(loader, [['customers', { ...customer('cus_live', 100), livemode: true }]]);
     expect(await loader.mode()).toBe('live');
   });

@@ -54,4 +54,22 @@ describe.each(WAREHOUSES)('load into %s', (_name, create) => {
     );
     expect((await control<{ total: number }>(sim, 'stats')).total).toBe(0);
   });
+
+  it("refuses another platform's data, naming both accounts, having asked Stripe only whose key it is", async () => {
+    const platform = (await control<{ platform: string }>(sim, 'info')).platform;
+    expect(await warehouse.loader.platform()).toBe(platform);
+    const other = await startSimulator({ seed: `other-platform-${_name}`, objects: 500, accounts: 1, rateLimits: { test: 0, endpoint: 0 } });
+    try {
+      const otherPlatform = (await control<{ platform: string }>(other, 'info')).platform;
+      expect(otherPlatform).not.toBe(platform);
+      const before = await warehouse.loader.rowCounts();
+      await expect(load({ config: resolveConfig(configFor(other), 'config', {}), streams, loader: warehouse.loader, logger: silentLogger() })).rejects.toThrow(
+        `${warehouse.loader.description} holds the data of the Stripe platform ${platform}, and this data is of ${otherPlatform}: one warehouse holds one platform's data.`,
+      );
+      expect((await control<{ by_endpoint: Record<string, number> }>(other, 'stats')).by_endpoint).toEqual({ 'GET /v1/account': 1 });
+      expect(await warehouse.loader.rowCounts()).toEqual(before);
+    } finally {
+      await other.close();
+    }
+  });
 });

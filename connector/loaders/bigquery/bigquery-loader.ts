@@ -12,7 +12,7 @@ import { UserError } from '../../errors.js';
 import { STREAM_NAMES, isStreamName, type StreamName } from '../../streams/catalog.js';
 import type { StreamState } from '../../sync/state.js';
 import type { BatchFile } from '../batch.js';
-import { batchMode, rawRow, storedStates, warehouseNames, type CommitResult, type Loader, type RawRow, type WarehouseNames } from '../loader.js';
+import { batchMode, batchPlatform, rawRow, storedStates, warehouseNames, type CommitResult, type Loader, type RawRow, type WarehouseNames } from '../loader.js';
 import { newCompleteBackfills } from '../sweeps.js';
 import type { WarehouseOptions } from '../warehouse.js';
 
@@ -83,7 +83,7 @@ export class BigQueryLoader implements Loader {
    * ask BigQuery (each query job costs a second or more). Only a commit that holds the lease
    * succeeds, so no other load can have changed them in between.
    */
-  private known: { states: Map<StreamName, StreamState>; mode: Mode | null } | undefined;
+  private known: { states: Map<StreamName, StreamState>; mode: Mode | null; platform: string | null } | undefined;
 
   constructor(
     readonly project: string,
@@ -208,6 +208,12 @@ export class BigQueryLoader implements Loader {
     return value === 'test' || value === 'live' ? value : null;
   }
 
+  async platform(): Promise<string | null> {
+    const rows = await this.query(`SELECT value FROM ${this.meta('settings')} WHERE key = 'platform'`);
+    const value = rows[0]?.value;
+    return typeof value === 'string' ? value : null;
+  }
+
   async states(): Promise<Map<StreamName, StreamState>> {
     return storedStates(await this.query(`SELECT stream, TO_JSON_STRING(state) AS state FROM ${this.meta('state')}`), this.description);
   }
@@ -227,6 +233,12 @@ export class BigQueryLoader implements Loader {
       for (const stream of batch.streams) statements.push(this.mergeStatement(stream));
     }
     const previous = this.known?.states ?? (await this.states());
+    const heldPlatform = this.known ? this.known.platform : await this.platform();
+    const newPlatform = batchPlatform(heldPlatform, previous, states, this.description);
+    if (newPlatform) {
+      statements.push(`INSERT INTO ${this.meta('settings')} (key, value) VALUES ('platform', @platform)`);
+      params.platform = newPlatform;
+    }
     let n = 0;
     let sweeps = 0;
     for (const [stream, state] of states) {
@@ -256,7 +268,7 @@ export class BigQueryLoader implements Loader {
     }
     if (statements.length === 0) return { swept: 0 };
     const job = await this.transaction(statements, params);
-    this.known = { states: new Map([...previous, ...states]), mode: held ?? newMode };
+    this.known = { states: new Map([...previous, ...states]), mode: held ?? newMode, platform: heldPlatform ?? newPlatform };
     return { swept: sweeps > 0 ? await this.rowsUpdated(job) : 0 };
   }
 
@@ -309,7 +321,7 @@ export class BigQueryLoader implements Loader {
     const params: Record<string, string> = {};
     names.forEach((stream, i) => (params[`stream_${i}`] = stream));
     const statements = names.map((_, i) => `DELETE FROM ${this.meta('state')} WHERE stream = @stream_${i}`);
-    if (streams === 'all') statements.push(`DELETE FROM ${this.meta('settings')} WHERE key = 'mode'`);
+    if (streams === 'all') statements.push(`DELETE FROM ${this.meta('settings')} WHERE key IN ('mode', 'platform')`);
     await this.transaction(statements, params);
     this.known = undefined;
     for (const stream of names) {

@@ -7,7 +7,7 @@ import { UserError } from '../../errors.js';
 import { STREAM_NAMES, type StreamName } from '../../streams/catalog.js';
 import type { StreamState } from '../../sync/state.js';
 import type { BatchFile } from '../batch.js';
-import { batchMode, rawRow, storedStates, warehouseNames, type CommitResult, type Loader, type RawRow, type WarehouseNames } from '../loader.js';
+import { batchMode, batchPlatform, rawRow, storedStates, warehouseNames, type CommitResult, type Loader, type RawRow, type WarehouseNames } from '../loader.js';
 import { newCompleteBackfills, type CompleteBackfill } from '../sweeps.js';
 
 function quote(identifier: string): string {
@@ -110,6 +110,12 @@ export class DuckDBLoader implements Loader {
     return value === 'test' || value === 'live' ? value : null;
   }
 
+  async platform(): Promise<string | null> {
+    const result = await this.db.runAndReadAll(`SELECT value FROM ${this.meta('settings')} WHERE key = 'platform'`);
+    const value = result.getRowObjectsJson()[0]?.value;
+    return typeof value === 'string' ? value : null;
+  }
+
   async states(): Promise<Map<StreamName, StreamState>> {
     const result = await this.db.runAndReadAll(`SELECT stream, state FROM ${this.meta('state')}`);
     return storedStates(result.getRowObjectsJson(), this.description);
@@ -142,6 +148,9 @@ export class DuckDBLoader implements Loader {
     for (const stream of new Set([...batch.streams, ...states.keys()])) await this.ensureTable(stream);
     await db.run('BEGIN TRANSACTION');
     try {
+      const previous = await this.states();
+      const platform = batchPlatform(await this.platform(), previous, states, this.description);
+      if (platform) await db.run(`INSERT INTO ${this.meta('settings')} VALUES ('platform', ${literal(platform)})`);
       if (batch.records > 0) {
         // The fields the merge needs come out of each object in one parse, into typed columns.
         await db.run(
@@ -160,7 +169,6 @@ export class DuckDBLoader implements Loader {
         const withStubs = await this.streamsWithStubs();
         for (const stream of batch.streams) await this.merge(stream, withStubs.has(stream));
       }
-      const previous = await this.states();
       for (const [stream, state] of states) {
         for (const complete of newCompleteBackfills(previous.get(stream), state)) swept += await this.sweep(stream, complete);
         await db.run(
@@ -263,7 +271,7 @@ export class DuckDBLoader implements Loader {
         await this.db.run(`DROP TABLE IF EXISTS ${this.raw(stream)}`);
         await this.db.run(`DELETE FROM ${this.meta('state')} WHERE stream = ${literal(stream)}`);
       }
-      if (streams === 'all') await this.db.run(`DELETE FROM ${this.meta('settings')} WHERE key = 'mode'`);
+      if (streams === 'all') await this.db.run(`DELETE FROM ${this.meta('settings')} WHERE key IN ('mode', 'platform')`);
       await this.db.run('COMMIT');
       for (const stream of names) this.tables.delete(stream);
     } catch (error) {
