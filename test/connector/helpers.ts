@@ -226,3 +226,8 @@ export function statusesOf(run: { messages: readonly Message[] }, stream: string
     .filter((s) => s.stream_descriptor.name === stream)
     .map((s) => s.status);
 }
+
+/** The texts of the LOG messages a run printed (its warnings and notices). */
+export function warnings(run: { messages: readonly Message[] }): string[] {
+  return run.messages.filter((m) => m.type === 'LOG').map((m) => (m.log as { message: string }).message);
+}

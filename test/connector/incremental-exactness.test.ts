@@ -4,17 +4,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSimulator, type RunningSimulator } from '../simulator/index.js';
 import { control, truth } from '../simulator-spec/helpers.js';
-import { committedRecords, compareWithTruth, configFor, lastStates, latest, runRead, type Message, type ReadRun } from './helpers.js';
+import { committedRecords, compareWithTruth, configFor, lastStates, latest, runRead, warnings, type ReadRun } from './helpers.js';
 
 let sim: RunningSimulator | undefined;
 afterEach(async () => {
   await sim?.close();
   sim = undefined;
 });
-
-function warnings(run: ReadRun): string[] {
-  return run.messages.filter((m) => m.type === 'LOG').map((m) => (m.log as { message: string }).message);
-}
 
 async function connectedIds(s: RunningSimulator): Promise<string[]> {
   return (await truth(s)).filter((l) => l.stream === 'accounts').map((l) => l.id);
@@ -172,8 +168,7 @@ describe('start_date moved earlier', () => {
     expect(firstOldest).toBeGreaterThanOrEqual(Date.UTC(2026, 5, 1) / 1000);
     const second = await runRead({ config: configFor(sim, { start_date: '2025-01-01' }), state: first.state });
     expect(second.error).toBeUndefined();
-    const notices = second.messages.filter((m) => m.type === 'LOG').map((m) => (m as Message & { log: { message: string } }).log.message);
-    expect(notices.some((n) => n.startsWith('start_date 2025-01-01 is earlier than what was read before: reading the newly covered range of ') && n.includes('charges'))).toBe(true);
+    expect(warnings(second).some((n) => n.startsWith('start_date 2025-01-01 is earlier than what was read before: reading the newly covered range of ') && n.includes('charges'))).toBe(true);
     expect(second.records.filter((r) => r.stream === 'charges').every((r) => (r.data.created as number) < Date.UTC(2026, 5, 1) / 1000)).toBe(true);
     // Now everything since the simulated business began (2025-09-27) is there, as in Stripe.
     const comparison = await compareWithTruth(sim, latest(first.records, second.records));

@@ -4,17 +4,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { STREAMS, STREAM_NAMES } from '../../connector/streams/catalog.js';
 import { startSimulator, type RunningSimulator } from '../simulator/index.js';
 import { control, truth } from '../simulator-spec/helpers.js';
-import { allStreams, applyCompleteBackfills, committedRecords, compareWithTruth, configFor, lastStates, latest, runRead, statusesOf, type Message, type ReadRun } from './helpers.js';
+import { allStreams, applyCompleteBackfills, committedRecords, compareWithTruth, configFor, lastStates, latest, runRead, statusesOf, warnings, type Message, type ReadRun } from './helpers.js';
 
 let sim: RunningSimulator | undefined;
 afterEach(async () => {
   await sim?.close();
   sim = undefined;
 });
-
-function warnings(run: ReadRun): string[] {
-  return run.messages.filter((m) => m.type === 'LOG').map((m) => (m.log as { message: string }).message);
-}
 
 describe('a read killed mid-way', () => {
   it.each([0.15, 0.5, 0.85])('and resumed from its last STATE (killed once %f of its records are committed) ends with the same data', async (at) => {
