@@ -92,6 +92,8 @@ export class Business {
   private spanDays = 1;
   /** When the history ends: accounts join at random only after it (the history has exactly K). */
   private historyEnd = 0;
+  /** Connected accounts that have joined (or are set to join) so far: the next one's turn for a payout delay. */
+  private joinedAccounts = 0;
   /** New customers per day for an account of weight 1, before growth. */
   private customersPerDayPerWeight = 0;
   /** The platform's Connect application, named on charges that carry an application fee. */
@@ -139,11 +141,19 @@ export class Business {
     this.customersPerDayPerWeight = options.objects / OBJECTS_PER_CUSTOMER / totalWeight;
 
     this.startAccount(this.m.platform, start);
+    // Accounts take their turns for a payout delay in the order they join (ties: in creation order).
+    const joinedAt = joins.map((at) => Math.floor(at));
+    const turns: number[] = [];
+    joinedAt
+      .map((_, i) => i)
+      .sort((a, b) => (joinedAt[a] as number) - (joinedAt[b] as number) || a - b)
+      .forEach((index, turn) => (turns[index] = turn));
+    this.joinedAccounts = joinedAt.length;
     connectedWeights.forEach((weight, i) => {
-      const joinedAt = Math.floor(joins[i] as number);
       // The largest connected account is American, like the platform, so that there are transfers.
-      const account = this.newConnectedAccount(joinedAt, weight, end, i === 0 ? ACCOUNT_MARKETS[0] : undefined);
-      this.schedule(Math.max(start, joinedAt), () => {
+      const market = i === 0 ? ACCOUNT_MARKETS[0] : undefined;
+      const account = this.newConnectedAccount(joinedAt[i] as number, weight, end, turns[i] as number, market);
+      this.schedule(Math.max(start, joinedAt[i] as number), () => {
         this.m.connectAccount(account);
         this.startAccount(account, this.now);
       });
@@ -160,12 +170,13 @@ export class Business {
   }
 
   private joinNewAccount(weight: number): void {
-    const account = this.newConnectedAccount(this.now, weight, this.now);
+    const account = this.newConnectedAccount(this.now, weight, this.now, this.joinedAccounts++);
     this.m.connectAccount(account);
     this.startAccount(account, this.now);
   }
 
-  private newConnectedAccount(joinedAt: number, weight: number, end: number, chosenMarket?: (typeof ACCOUNT_MARKETS)[number]): AccountState {
+  /** `turn`: the account's place in the order of joining, which picks its payout delay when the world sets them. */
+  private newConnectedAccount(joinedAt: number, weight: number, end: number, turn: number, chosenMarket?: (typeof ACCOUNT_MARKETS)[number]): AccountState {
     const rng = this.rng;
     const market = chosenMarket ?? rng.pick(ACCOUNT_MARKETS);
     const id = rng.id('acct', 16);
@@ -183,7 +194,7 @@ export class Business {
       country: market.country,
       currency: market.currency,
       apiVersions: versions,
-      payoutDelayDays: market.delay,
+      payoutDelayDays: this.payoutDelay(turn, market.delay),
       payoutInterval: rng.chance(0.7) ? 'daily' : 'weekly',
       applicationFeeRate: rng.pick([0, 0.02, 0.05, 0.1]),
       weight,
@@ -207,6 +218,12 @@ export class Business {
       detailsSubmitted: true,
     };
     return new AccountState(id, this.m.mode, false, profile, row);
+  }
+
+  /** The world's payout delays, round-robin by turn; else the market's. */
+  private payoutDelay(turn: number, marketDelay: number): number {
+    const delays = this.m.world.options.payoutDelayDays;
+    return delays ? (delays[turn % delays.length] as number) : marketDelay;
   }
 
   // --- accounts ---------------------------------------------------------------------------
