@@ -7,6 +7,7 @@ import TinyQueue from 'tinyqueue';
 import type { Rng } from './random.js';
 import type {
   AccountRow,
+  AnyRow,
   BalanceTransactionRow,
   CardDetails,
   ChargeRow,
@@ -16,6 +17,7 @@ import type {
   FeeDetail,
   InvoiceLine,
   InvoiceRow,
+  ObjectRow,
   PaymentIntentRow,
   PriceRow,
   ProductRow,
@@ -278,6 +280,49 @@ export class Business {
       }
     }
     this.schedule(this.now + this.rng.int(20, 90) * DAY, () => this.accountChanges(book));
+  }
+
+  // --- changes asked for by the simulator's change control ----------------------------------
+
+  /** Updates an object as its owner would through the API, keeping what the business offers in step. */
+  updateOnRequest(account: AccountState, row: AnyRow, changes: Readonly<Record<string, unknown>>, eventType: string): void {
+    this.m.update(account, row, changes as Partial<Omit<AnyRow, 'id' | 'stream' | 'created' | 'seq'>>, eventType, true);
+    if ((row.stream === 'products' || row.stream === 'prices') && 'active' in changes) this.refreshOffer(account);
+  }
+
+  /** Why Stripe would refuse to delete `row`, or null if it may be deleted. */
+  deletionRefusal(account: AccountState, row: ObjectRow): string | null {
+    if (row.stream === 'customers' || row.stream === 'coupons') return null;
+    if (row.stream === 'products') {
+      const priced = account.streams.prices.rows.some((price) => price.product === row.id);
+      return priced ? `product ${row.id} has prices, and Stripe deletes only products without prices (archive it instead: "update": {"active": false})` : null;
+    }
+    const hint = row.stream === 'prices' ? ' (archive a price instead: "update": {"active": false})' : '';
+    return `Stripe does not let one delete ${row.stream}${hint}`;
+  }
+
+  /** Deletes an object the way the business does (a customer's subscriptions end with it). */
+  deleteOnRequest(account: AccountState, row: CustomerRow | ProductRow | CouponRow): void {
+    const book = this.books.get(account);
+    if (!book) throw new Error(`account ${account.id} runs no business`);
+    if (row.stream === 'customers') {
+      this.deleteCustomer(book, row);
+    } else if (row.stream === 'products') {
+      book.unpricedProducts = book.unpricedProducts.filter((p) => p !== row);
+      this.m.remove(account, row, 'product.deleted');
+    } else {
+      book.coupons = book.coupons.filter((c) => c !== row);
+      this.m.remove(account, row, 'coupon.deleted');
+    }
+  }
+
+  /** New purchases use active prices of active products, in the order they were created. */
+  private refreshOffer(account: AccountState): void {
+    const book = this.books.get(account);
+    if (!book) return;
+    const offered = account.streams.prices.rows.filter((price) => price.active && account.get('products', price.product)?.active === true);
+    book.recurringPrices = offered.filter((price) => price.recurring !== null);
+    book.oneTimePrices = offered.filter((price) => price.recurring === null);
   }
 
   // --- catalog ----------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import qs from 'qs';
+import type { z } from 'zod';
 import {
   listAccounts,
   listEvents,
@@ -16,6 +17,7 @@ import {
   type Query,
 } from './api.js';
 import { KeyRegistry, parseKeyDefinition, type ApiKey } from './auth.js';
+import { ChangeRequestSchema, applyChanges } from './changes.js';
 import { StripeApiError, errors } from './errors.js';
 import { Faults, type FaultSettings } from './faults.js';
 import { RateLimiter, type RateLimits } from './rate-limit.js';
@@ -234,6 +236,7 @@ export class SimulatorServer {
         this.limiter.configure(limits);
         return json(res, 200, this.limiter.settings);
       }
+      if (path === '/_sim/change') return json(res, 200, this.change(body));
       if (path === '/_sim/keys') {
         const definition = body.definition;
         if (typeof definition !== 'string') throw new Error('POST /_sim/keys needs {"definition": "rk_test_name=customers:read,…"}');
@@ -256,6 +259,12 @@ export class SimulatorServer {
     if (days <= 0) throw new Error('POST /_sim/advance needs a positive {"days": N} (or hours, seconds)');
     const newAccounts = numberField(body, 'new_accounts');
     return this.world.advance(days * DAY, Math.floor(newAccounts));
+  }
+
+  private change(body: Record<string, unknown>) {
+    const parsed = ChangeRequestSchema.safeParse(body);
+    if (!parsed.success) throw new Error(`POST /_sim/change: ${describeIssues(parsed.error)}`);
+    return applyChanges(this.world.modes[parsed.data.mode ?? this.defaultMode()], parsed.data);
   }
 
   private setFaults(body: Record<string, unknown>) {
@@ -359,6 +368,16 @@ function numberField(body: Record<string, unknown>, name: string): number {
   if (value === undefined) return 0;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new Error(`${name} must be a number ≥ 0`);
   return value;
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => {
+      const where = issue.path.map((step) => (typeof step === 'number' ? `[${step}]` : `.${String(step)}`)).join('').replace(/^\./, '');
+      if (issue.code === 'unrecognized_keys') return `${where || 'the body'}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
+      return `${where || 'the body'}: ${issue.message}`;
+    })
+    .join('; ');
 }
 
 function stringList(body: Record<string, unknown>, name: string): string[] {
