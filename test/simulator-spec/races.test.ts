@@ -1,9 +1,24 @@
-// The controls a race needs: targeted changes to named objects, with Stripe's events, at the
-// current simulated time.
+// The controls a race needs: responses held between their rendering and their sending, and
+// targeted changes to named objects (with Stripe's events) landing in between.
 import Stripe from 'stripe';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type RunningSimulator } from '../simulator/index.js';
 import { control, listAll, stripeFor, truth } from './helpers.js';
+
+interface HeldJson {
+  endpoint: string;
+  account: string;
+  request_id: string;
+  path: string;
+  rendered_at: number;
+}
+
+interface HeldState {
+  now: number;
+  held: HeldJson[];
+  rules: { endpoint: string; account: string | null; remaining: number }[];
+  remaining: number;
+}
 
 interface ChangeReport {
   now: number;
@@ -11,11 +26,22 @@ interface ChangeReport {
   events: string[];
 }
 
+/** Polls `GET /_sim/held` until `count` responses are held. */
+async function heldAtLeast(sim: RunningSimulator, count: number): Promise<HeldState> {
+  for (;;) {
+    const state = await control<HeldState>(sim, 'held');
+    if (state.held.length >= count) return state;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 /** The status and error message of a control request that should fail. */
 async function refusal(sim: RunningSimulator, path: string, body: unknown): Promise<{ status: number; error: string }> {
   const response = await fetch(`${sim.url}/_sim/${path}`, { method: 'POST', body: JSON.stringify(body) });
   return { status: response.status, error: ((await response.json()) as { error: string }).error };
 }
+
+const httpDate = (seconds: number) => new Date(seconds * 1000).toUTCString();
 
 let sim: RunningSimulator;
 let stripe: Stripe;
@@ -29,6 +55,138 @@ beforeAll(async () => {
   connected = (await stripe.accounts.list()).data.map((a) => a.id);
 });
 afterAll(() => sim.close());
+
+describe('held responses', () => {
+  afterEach(async () => {
+    await control(sim, 'release', { cancel_rules: true });
+  });
+
+  it('a held list page keeps the data it was rendered from and leaves with the Date of its release', async () => {
+    const first = await stripe.customers.list({ limit: 3 });
+    const newest = first.data[0] as Stripe.Customer;
+    const { now } = await control<HeldState>(sim, 'hold', { endpoint: 'GET /v1/customers' });
+    const page = stripe.customers.list({ limit: 3 });
+    const state = await heldAtLeast(sim, 1);
+    expect(state.held).toEqual([{ endpoint: 'GET /v1/customers', account: platform, request_id: expect.stringMatching(/^req_/), path: '/v1/customers?limit=3', rendered_at: now }]);
+    expect(state.rules).toEqual([]);
+
+    await control(sim, 'change', { changes: [{ account: platform, stream: 'customers', id: newest.id, update: { name: 'Renamed While Held' } }] });
+    await control(sim, 'advance', { seconds: 1 });
+    const released = await control<{ released: (HeldJson & { sent_at: number })[]; held: HeldJson[] }>(sim, 'release', {});
+    expect(released.released).toEqual([{ ...state.held[0], sent_at: now + 1 }]);
+    expect(released.held).toEqual([]);
+
+    const stale = await page;
+    expect(stale.data.map((c) => c.id)).toEqual(first.data.map((c) => c.id));
+    expect(stale.data[0]?.name).toBe(newest.name);
+    expect(stale.lastResponse.headers.date).toBe(httpDate(now + 1));
+    expect(stale.lastResponse.requestId).toBe(state.held[0]?.request_id);
+
+    const fresh = await stripe.customers.list({ limit: 3 });
+    expect(fresh.data[0]?.name).toBe('Renamed While Held');
+    expect(fresh.lastResponse.headers.date).toBe(httpDate(now + 1));
+  });
+
+  it("a rule for one account holds only that account's responses, as many as its count, released oldest first", async () => {
+    const account = connected[0] as string;
+    await control(sim, 'hold', { endpoint: 'GET /v1/products', account, count: 2 });
+    await expect(stripe.products.list({ limit: 1 })).resolves.toMatchObject({ object: 'list' });
+    await expect(stripe.products.list({ limit: 1 }, { stripeAccount: connected[1] as string })).resolves.toMatchObject({ object: 'list' });
+    expect((await control<HeldState>(sim, 'held')).remaining).toBe(2);
+
+    const one = stripe.products.list({ limit: 1 }, { stripeAccount: account });
+    await heldAtLeast(sim, 1);
+    const two = stripe.products.list({ limit: 2 }, { stripeAccount: account });
+    const state = await heldAtLeast(sim, 2);
+    expect(state.held.map((h) => [h.account, h.path])).toEqual([
+      [account, '/v1/products?limit=1'],
+      [account, '/v1/products?limit=2'],
+    ]);
+    expect(state).toMatchObject({ rules: [], remaining: 0 });
+    // The rule has caught its two: the next request passes.
+    await expect(stripe.products.list({ limit: 3 }, { stripeAccount: account })).resolves.toMatchObject({ object: 'list' });
+
+    const firstRelease = await control<{ released: HeldJson[]; held: HeldJson[] }>(sim, 'release', { count: 1 });
+    expect(firstRelease.released.map((h) => h.path)).toEqual(['/v1/products?limit=1']);
+    expect(firstRelease.held.map((h) => h.path)).toEqual(['/v1/products?limit=2']);
+    expect((await one).data).toHaveLength(1);
+    await control(sim, 'release', {});
+    expect((await two).data).toHaveLength(2);
+  });
+
+  it('several rules hold at once, each its own endpoint', async () => {
+    const customer = (await truth(sim)).find((l) => l.stream === 'customers' && !l.deleted && l.account_id === platform);
+    await control(sim, 'hold', { endpoint: 'GET /v1/charges' });
+    const state = await control<HeldState>(sim, 'hold', { endpoint: 'GET /v1/customers/:id', count: 2 });
+    expect(state.rules).toEqual([
+      { endpoint: 'GET /v1/charges', account: null, remaining: 1 },
+      { endpoint: 'GET /v1/customers/:id', account: null, remaining: 2 },
+    ]);
+    expect(state.remaining).toBe(3);
+    const charges = stripe.charges.list({ limit: 1 });
+    const retrieved = stripe.customers.retrieve(customer?.id as string);
+    const held = await heldAtLeast(sim, 2);
+    expect(held.held.map((h) => h.endpoint).sort()).toEqual(['GET /v1/charges', 'GET /v1/customers/:id']);
+    expect(held.rules).toEqual([{ endpoint: 'GET /v1/customers/:id', account: null, remaining: 1 }]);
+    await control(sim, 'release', {});
+    await expect(charges).resolves.toMatchObject({ object: 'list' });
+    await expect(retrieved).resolves.toMatchObject({ id: customer?.id });
+  });
+
+  it('error responses are not held and leave the rule in place; held requests count in the statistics at arrival', async () => {
+    await control(sim, 'hold', { endpoint: 'GET /v1/charges' });
+    await control(sim, 'faults', { error_rate: 1 });
+    await expect(stripe.charges.list({ limit: 1 })).rejects.toMatchObject({ statusCode: 500 });
+    await control(sim, 'faults', { error_rate: 0 });
+    expect((await control<HeldState>(sim, 'held')).remaining).toBe(1);
+
+    await control(sim, 'stats/reset', {});
+    const page = stripe.charges.list({ limit: 1 });
+    await heldAtLeast(sim, 1);
+    const stats = await control<{ total: number; by_endpoint: Record<string, number>; by_status: Record<string, number> }>(sim, 'stats');
+    expect(stats).toMatchObject({ total: 1, by_endpoint: { 'GET /v1/charges': 1 }, by_status: { '200': 1 } });
+    await control(sim, 'release', {});
+    await expect(page).resolves.toMatchObject({ object: 'list' });
+  });
+
+  it('a held response whose client gives up leaves the held list', async () => {
+    await control(sim, 'hold', { endpoint: 'GET /v1/invoices' });
+    const abort = new AbortController();
+    const request = fetch(`${sim.url}/v1/invoices?limit=1`, { headers: { Authorization: 'Bearer rk_test_simulator' }, signal: abort.signal });
+    await heldAtLeast(sim, 1);
+    abort.abort();
+    await expect(request).rejects.toThrow();
+    for (let state = await control<HeldState>(sim, 'held'); state.held.length > 0; state = await control<HeldState>(sim, 'held')) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect((await control<{ released: HeldJson[] }>(sim, 'release', {})).released).toEqual([]);
+  });
+
+  it('bad hold and release requests are refused with what to send', async () => {
+    expect(await refusal(sim, 'hold', { endpoint: 'GET /v1/customer' })).toEqual({
+      status: 400,
+      error: expect.stringMatching(/^POST \/_sim\/hold needs \{"endpoint": E\} with E one of: GET \/v1\/account, .*GET \/v1\/customers, GET \/v1\/customers\/:id, .* \(got "GET \/v1\/customer"\)$/),
+    });
+    expect(await refusal(sim, 'hold', { endpoint: 'GET /v1/customers', account: 'acct_nobody' })).toEqual({
+      status: 400,
+      error: 'POST /_sim/hold: account "acct_nobody" is neither the platform nor one of its connected accounts',
+    });
+    expect(await refusal(sim, 'hold', { endpoint: 'GET /v1/customers', count: 0 })).toEqual({ status: 400, error: 'count must be a whole number ≥ 1 (got 0)' });
+    expect(await refusal(sim, 'release', { count: 1.5 })).toEqual({ status: 400, error: 'count must be a whole number ≥ 1 (got 1.5)' });
+    expect((await control<HeldState>(sim, 'held')).rules).toEqual([]);
+  });
+});
+
+describe('closing with held responses', () => {
+  it('drops them: the client sees the connection close, and close() resolves', async () => {
+    const own = await startSimulator({ objects: 500, accounts: 1 });
+    await control(own, 'hold', { endpoint: 'GET /v1/customers', count: 2 });
+    const pages = [stripeFor(own).customers.list({ limit: 1 }), stripeFor(own).customers.list({ limit: 2 })];
+    await heldAtLeast(own, 2);
+    await own.close();
+    for (const page of pages) await expect(page).rejects.toBeInstanceOf(Stripe.errors.StripeConnectionError);
+  });
+});
 
 describe('changes to named objects', () => {
   const now = async () => (await control<{ now: number }>(sim, 'info')).now;
