@@ -30,9 +30,18 @@ describe('the simulator process', () => {
   it('--help documents the seed, the scale, the mode, limits and faults', () => {
     const result = spawnSync(process.execPath, [...MAIN, '--help'], { encoding: 'utf8' });
     expect(result.status).toBe(0);
-    for (const option of ['--port', '--seed', '--now', '--days', '--objects', '--accounts', '--mode', '--key', '--rate-live', '--rate-test', '--rate-endpoint', '--rate-per-account', '--latency-ms', '--jitter-ms', '--error-rate', '--lock-timeout-rate', '--drop-rate']) {
+    for (const option of ['--port', '--seed', '--now', '--days', '--objects', '--accounts', '--mode', '--payout-delays', '--key', '--rate-live', '--rate-test', '--rate-endpoint', '--rate-per-account', '--latency-ms', '--jitter-ms', '--error-rate', '--lock-timeout-rate', '--drop-rate']) {
       expect(result.stdout).toContain(option);
     }
+  });
+
+  it('refuses payout delays that are not whole days from 2 to 31', () => {
+    const words = spawnSync(process.execPath, [...MAIN, '--port', '0', '--payout-delays', '2,two'], { encoding: 'utf8' });
+    expect(words.status).not.toBe(0);
+    expect(words.stderr).toContain('--payout-delays: "two" is not a whole number of days (write e.g. 2,14,31)');
+    const long = spawnSync(process.execPath, [...MAIN, '--port', '0', '--payout-delays', '2,45'], { encoding: 'utf8' });
+    expect(long.status).not.toBe(0);
+    expect(long.stderr).toContain('payout delays must be whole days from 2 to 31, e.g. 2,14,31 (got 45)');
   });
 
   it('refuses an unknown option with a message and a non-zero exit', () => {

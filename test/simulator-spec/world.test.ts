@@ -24,6 +24,34 @@ describe('determinism', () => {
   });
 });
 
+describe('stable figures', () => {
+  it('the small world is what it has been: its accounts, counts, payout delays and funds', async () => {
+    // Benchmarks and other tests rely on these: a change to them means the data changed for every seed.
+    const sim = await startSimulator();
+    try {
+      const info = await control<{ platform: string; modes: { test: { connected_accounts: unknown[]; objects: number; events: number } } }>(sim, 'info');
+      expect(info.platform).toBe('acct_s1RKqSevltq3vi2n');
+      expect(info.modes.test).toMatchObject({
+        connected_accounts: [
+          { id: 'acct_ZIfx8aQOrBMpbp8x', connected: true, objects: 922, events: 277 },
+          { id: 'acct_O16g9voxopftcNiX', connected: true, objects: 579, events: 161 },
+          { id: 'acct_CBKdp0B0AhDdWqMj', connected: true, objects: 172, events: 57 },
+        ],
+        objects: 3490,
+        events: 793,
+      });
+      const lines = await truth(sim);
+      const delays = lines.filter((l) => l.stream === 'accounts').map((l) => [l.id, (l.object as unknown as { settings: { payouts: { schedule: { delay_days: number } } } }).settings.payouts.schedule.delay_days]);
+      expect(delays).toEqual([['acct_O16g9voxopftcNiX', 4], ['acct_ZIfx8aQOrBMpbp8x', 2], ['acct_CBKdp0B0AhDdWqMj', 7]]);
+      const txns = lines.filter((l) => l.stream === 'balance_transactions').map((l) => l.object as unknown as { available_on: number; created: number; status: string });
+      expect([txns.length, txns.reduce((sum, t) => sum + (t.available_on - t.created), 0), txns.filter((t) => t.status === 'pending').length]).toEqual([1089, 119_384_454, 1]);
+      expect(await control(sim, 'advance', { days: 30 })).toEqual({ now: 1_796_083_200, created: 518, updated: 382, deleted: 2, events: 788, new_accounts: [] });
+    } finally {
+      await sim.close();
+    }
+  });
+});
+
 describe('the data', () => {
   let sim: RunningSimulator;
   let lines: TruthLine[];

@@ -7,6 +7,7 @@ import TinyQueue from 'tinyqueue';
 import type { Rng } from './random.js';
 import type {
   AccountRow,
+  AnyRow,
   BalanceTransactionRow,
   CardDetails,
   ChargeRow,
@@ -16,6 +17,7 @@ import type {
   FeeDetail,
   InvoiceLine,
   InvoiceRow,
+  ObjectRow,
   PaymentIntentRow,
   PriceRow,
   ProductRow,
@@ -92,6 +94,8 @@ export class Business {
   private spanDays = 1;
   /** When the history ends: accounts join at random only after it (the history has exactly K). */
   private historyEnd = 0;
+  /** Connected accounts that have joined (or are set to join) so far: the next one's turn for a payout delay. */
+  private joinedAccounts = 0;
   /** New customers per day for an account of weight 1, before growth. */
   private customersPerDayPerWeight = 0;
   /** The platform's Connect application, named on charges that carry an application fee. */
@@ -139,11 +143,19 @@ export class Business {
     this.customersPerDayPerWeight = options.objects / OBJECTS_PER_CUSTOMER / totalWeight;
 
     this.startAccount(this.m.platform, start);
+    // Accounts take their turns for a payout delay in the order they join (ties: in creation order).
+    const joinedAt = joins.map((at) => Math.floor(at));
+    const turns: number[] = [];
+    joinedAt
+      .map((_, i) => i)
+      .sort((a, b) => (joinedAt[a] as number) - (joinedAt[b] as number) || a - b)
+      .forEach((index, turn) => (turns[index] = turn));
+    this.joinedAccounts = joinedAt.length;
     connectedWeights.forEach((weight, i) => {
-      const joinedAt = Math.floor(joins[i] as number);
       // The largest connected account is American, like the platform, so that there are transfers.
-      const account = this.newConnectedAccount(joinedAt, weight, end, i === 0 ? ACCOUNT_MARKETS[0] : undefined);
-      this.schedule(Math.max(start, joinedAt), () => {
+      const market = i === 0 ? ACCOUNT_MARKETS[0] : undefined;
+      const account = this.newConnectedAccount(joinedAt[i] as number, weight, end, turns[i] as number, market);
+      this.schedule(Math.max(start, joinedAt[i] as number), () => {
         this.m.connectAccount(account);
         this.startAccount(account, this.now);
       });
@@ -160,12 +172,13 @@ export class Business {
   }
 
   private joinNewAccount(weight: number): void {
-    const account = this.newConnectedAccount(this.now, weight, this.now);
+    const account = this.newConnectedAccount(this.now, weight, this.now, this.joinedAccounts++);
     this.m.connectAccount(account);
     this.startAccount(account, this.now);
   }
 
-  private newConnectedAccount(joinedAt: number, weight: number, end: number, chosenMarket?: (typeof ACCOUNT_MARKETS)[number]): AccountState {
+  /** `turn`: the account's place in the order of joining, which picks its payout delay when the world sets them. */
+  private newConnectedAccount(joinedAt: number, weight: number, end: number, turn: number, chosenMarket?: (typeof ACCOUNT_MARKETS)[number]): AccountState {
     const rng = this.rng;
     const market = chosenMarket ?? rng.pick(ACCOUNT_MARKETS);
     const id = rng.id('acct', 16);
@@ -183,7 +196,7 @@ export class Business {
       country: market.country,
       currency: market.currency,
       apiVersions: versions,
-      payoutDelayDays: market.delay,
+      payoutDelayDays: this.payoutDelay(turn, market.delay),
       payoutInterval: rng.chance(0.7) ? 'daily' : 'weekly',
       applicationFeeRate: rng.pick([0, 0.02, 0.05, 0.1]),
       weight,
@@ -207,6 +220,12 @@ export class Business {
       detailsSubmitted: true,
     };
     return new AccountState(id, this.m.mode, false, profile, row);
+  }
+
+  /** The world's payout delays, round-robin by turn; else the market's. */
+  private payoutDelay(turn: number, marketDelay: number): number {
+    const delays = this.m.world.options.payoutDelayDays;
+    return delays ? (delays[turn % delays.length] as number) : marketDelay;
   }
 
   // --- accounts ---------------------------------------------------------------------------
@@ -261,6 +280,49 @@ export class Business {
       }
     }
     this.schedule(this.now + this.rng.int(20, 90) * DAY, () => this.accountChanges(book));
+  }
+
+  // --- changes asked for by the simulator's change control ----------------------------------
+
+  /** Updates an object as its owner would through the API, keeping what the business offers in step. */
+  updateOnRequest(account: AccountState, row: AnyRow, changes: Readonly<Record<string, unknown>>, eventType: string): void {
+    this.m.update(account, row, changes as Partial<Omit<AnyRow, 'id' | 'stream' | 'created' | 'seq'>>, eventType, true);
+    if ((row.stream === 'products' || row.stream === 'prices') && 'active' in changes) this.refreshOffer(account);
+  }
+
+  /** Why Stripe would refuse to delete `row`, or null if it may be deleted. */
+  deletionRefusal(account: AccountState, row: ObjectRow): string | null {
+    if (row.stream === 'customers' || row.stream === 'coupons') return null;
+    if (row.stream === 'products') {
+      const priced = account.streams.prices.rows.some((price) => price.product === row.id);
+      return priced ? `product ${row.id} has prices, and Stripe deletes only products without prices (archive it instead: "update": {"active": false})` : null;
+    }
+    const hint = row.stream === 'prices' ? ' (archive a price instead: "update": {"active": false})' : '';
+    return `Stripe does not let one delete ${row.stream}${hint}`;
+  }
+
+  /** Deletes an object the way the business does (a customer's subscriptions end with it). */
+  deleteOnRequest(account: AccountState, row: CustomerRow | ProductRow | CouponRow): void {
+    const book = this.books.get(account);
+    if (!book) throw new Error(`account ${account.id} runs no business`);
+    if (row.stream === 'customers') {
+      this.deleteCustomer(book, row);
+    } else if (row.stream === 'products') {
+      book.unpricedProducts = book.unpricedProducts.filter((p) => p !== row);
+      this.m.remove(account, row, 'product.deleted');
+    } else {
+      book.coupons = book.coupons.filter((c) => c !== row);
+      this.m.remove(account, row, 'coupon.deleted');
+    }
+  }
+
+  /** New purchases use active prices of active products, in the order they were created. */
+  private refreshOffer(account: AccountState): void {
+    const book = this.books.get(account);
+    if (!book) return;
+    const offered = account.streams.prices.rows.filter((price) => price.active && account.get('products', price.product)?.active === true);
+    book.recurringPrices = offered.filter((price) => price.recurring !== null);
+    book.oneTimePrices = offered.filter((price) => price.recurring === null);
   }
 
   // --- catalog ----------------------------------------------------------------------------

@@ -3,6 +3,17 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { SimulatorServer } from './server.js';
 import type { Mode } from './store.js';
+import { checkPayoutDelays } from './world.js';
+
+/** `2,14,31` as days; yargs reports a bad list with the usage. */
+function parseDelays(text: string): number[] {
+  const delays = text.split(',').map((part) => {
+    if (!/^\s*\d+\s*$/.test(part)) throw new Error(`--payout-delays: "${part}" is not a whole number of days (write e.g. 2,14,31)`);
+    return Number(part);
+  });
+  checkPayoutDelays(delays);
+  return delays;
+}
 
 const argv = yargs(hideBin(process.argv))
   .scriptName('npm run simulator --')
@@ -14,6 +25,7 @@ const argv = yargs(hideBin(process.argv))
     days: { type: 'number', default: 400, describe: 'days of history' },
     objects: { type: 'number', default: 20_000, describe: 'about how many objects (events aside) each mode with data holds' },
     accounts: { type: 'number', default: 3, describe: 'connected accounts of the platform' },
+    'payout-delays': { type: 'string', coerce: parseDelays, describe: 'payout delays in days (2 to 31) for the connected accounts, round-robin in the order they join, e.g. 2,14,31 (default: 2 to 7 by country)' },
     mode: { choices: ['test', 'live', 'both'] as const, default: 'test' as const, describe: 'which mode holds data (the other is empty)' },
     key: { type: 'string', array: true, default: [] as string[], describe: 'extra API key: rk_test_NAME=RULES, RULES like "*:read,charges:none,connect.*:read"' },
     'rate-live': { type: 'number', default: 100, describe: 'global requests/s for a live key (0: unlimited)' },
@@ -46,6 +58,7 @@ const server = new SimulatorServer({
   objects: argv.objects,
   accounts: argv.accounts,
   modes: argv.mode === 'both' ? ['test', 'live'] : [argv.mode as Mode],
+  ...(argv['payout-delays'] ? { payoutDelayDays: argv['payout-delays'] } : {}),
   keys: argv.key,
   rateLimits: { live: argv['rate-live'], test: argv['rate-test'], endpoint: argv['rate-endpoint'], perAccount: argv['rate-per-account'] },
   faults: {

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import qs from 'qs';
+import type { z } from 'zod';
 import {
   listAccounts,
   listEvents,
@@ -16,8 +17,10 @@ import {
   type Query,
 } from './api.js';
 import { KeyRegistry, parseKeyDefinition, type ApiKey } from './auth.js';
+import { ChangeRequestSchema, applyChanges } from './changes.js';
 import { StripeApiError, errors } from './errors.js';
 import { Faults, type FaultSettings } from './faults.js';
+import { HeldResponses, type HeldResponse } from './held-responses.js';
 import { RateLimiter, type RateLimits } from './rate-limit.js';
 import { renderAccount, renderEvent, renderObject } from './render.js';
 import { STREAM_NAMES, type ObjectStreamName } from './rows.js';
@@ -68,6 +71,16 @@ function route(method: string, path: string): Route | undefined {
     : { endpoint: `GET /v1/${stream}/:id`, handler: (r) => retrieveObject(r, stream), id: decodeURIComponent(id) };
 }
 
+/** Every endpoint `route` knows, as rate limits, statistics and hold rules name them. */
+const ENDPOINTS: ReadonlySet<string> = new Set([
+  'GET /v1/account',
+  'GET /v1/accounts',
+  'GET /v1/accounts/:id',
+  'GET /v1/events',
+  'GET /v1/events/:id',
+  ...[...OBJECT_STREAMS].flatMap((stream) => [`GET /v1/${stream}`, `GET /v1/${stream}/:id`]),
+]);
+
 /** Counts of API requests, for tests and benchmarks. */
 export interface RequestStats {
   total: number;
@@ -94,6 +107,7 @@ export class SimulatorServer {
   readonly keys: KeyRegistry;
   readonly limiter: RateLimiter;
   readonly faults: Faults;
+  readonly holds = new HeldResponses();
   stats: RequestStats = emptyStats();
   private readonly server: Server;
 
@@ -121,6 +135,8 @@ export class SimulatorServer {
   }
 
   async close(): Promise<void> {
+    // Held responses go unsent: their clients see the connection close, as when a server stops.
+    this.holds.dropAll();
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
@@ -181,20 +197,42 @@ export class SimulatorServer {
       body = error.toJson(requestId);
       headers = { ...error.headers };
     }
+    const renderedAt = this.world.now;
     bump(stats.byStatus, String(status));
     bump(stats.byEndpoint, endpoint);
     bump(stats.byAccount, accountId);
     const wait = this.faults.delayMs();
     if (wait > 0) await delay(wait);
-    res.writeHead(status, {
+    const response = { status, requestId, version, headers, body };
+    if (status === 200 && this.holds.active) {
+      const held: HeldResponse = {
+        endpoint,
+        account: accountId,
+        requestId,
+        path: req.url ?? path,
+        renderedAt,
+        send: () => this.send(res, response),
+        drop: () => req.socket.destroy(),
+      };
+      if (this.holds.catch(held)) {
+        res.once('close', () => this.holds.forget(held));
+        return;
+      }
+    }
+    this.send(res, response);
+  }
+
+  /** Writes an API response; its `Date` is the simulated clock as it leaves. */
+  private send(res: ServerResponse, r: { status: number; requestId: string; version: string; headers: Record<string, string>; body: string | Buffer }): void {
+    res.writeHead(r.status, {
       'Content-Type': 'application/json',
-      'Content-Length': String(typeof body === 'string' ? Buffer.byteLength(body) : body.length),
-      'Request-Id': requestId,
+      'Content-Length': String(typeof r.body === 'string' ? Buffer.byteLength(r.body) : r.body.length),
+      'Request-Id': r.requestId,
       Date: new Date(this.world.now * 1000).toUTCString(),
-      ...(version ? { 'Stripe-Version': version } : {}),
-      ...headers,
+      ...(r.version ? { 'Stripe-Version': r.version } : {}),
+      ...r.headers,
     });
-    res.end(body);
+    res.end(r.body);
   }
 
   /** The account a request acts for: the key's own, or a connected one named by Stripe-Account. */
@@ -224,6 +262,7 @@ export class SimulatorServer {
       }
       if (method === 'GET' && path === '/_sim/faults') return json(res, 200, this.faults.current);
       if (method === 'GET' && path === '/_sim/rate_limits') return json(res, 200, this.limiter.settings);
+      if (method === 'GET' && path === '/_sim/held') return json(res, 200, this.heldState());
       if (method !== 'POST') return json(res, 404, { error: `no simulator control ${method} ${path}` });
       const body = await readJson(req);
       if (path === '/_sim/advance') return json(res, 200, this.advance(body));
@@ -234,6 +273,9 @@ export class SimulatorServer {
         this.limiter.configure(limits);
         return json(res, 200, this.limiter.settings);
       }
+      if (path === '/_sim/hold') return json(res, 200, this.hold(body));
+      if (path === '/_sim/release') return json(res, 200, this.release(body));
+      if (path === '/_sim/change') return json(res, 200, this.change(body));
       if (path === '/_sim/keys') {
         const definition = body.definition;
         if (typeof definition !== 'string') throw new Error('POST /_sim/keys needs {"definition": "rk_test_name=customers:read,…"}');
@@ -256,6 +298,48 @@ export class SimulatorServer {
     if (days <= 0) throw new Error('POST /_sim/advance needs a positive {"days": N} (or hours, seconds)');
     const newAccounts = numberField(body, 'new_accounts');
     return this.world.advance(days * DAY, Math.floor(newAccounts));
+  }
+
+  private hold(body: Record<string, unknown>) {
+    const endpoint = body.endpoint;
+    if (typeof endpoint !== 'string' || !ENDPOINTS.has(endpoint)) {
+      throw new Error(`POST /_sim/hold needs {"endpoint": E} with E one of: ${[...ENDPOINTS].join(', ')} (got ${JSON.stringify(endpoint)})`);
+    }
+    const account = body.account ?? null;
+    if (account !== null && (typeof account !== 'string' || !this.isAccount(account))) {
+      throw new Error(`POST /_sim/hold: account ${JSON.stringify(account)} is neither the platform nor one of its connected accounts`);
+    }
+    this.holds.addRule(endpoint, account, wholeNumberField(body, 'count', 1));
+    return this.heldState();
+  }
+
+  private release(body: Record<string, unknown>) {
+    const count = body.count === undefined ? Infinity : wholeNumberField(body, 'count', 1);
+    if (body.cancel_rules !== undefined && typeof body.cancel_rules !== 'boolean') throw new Error('cancel_rules must be true or false');
+    if (body.cancel_rules === true) this.holds.cancelRules();
+    const sentAt = this.world.now;
+    const released = this.holds.release(count).map((held) => ({ ...heldJson(held), sent_at: sentAt }));
+    return { released, ...this.heldState() };
+  }
+
+  private heldState() {
+    const rules = this.holds.activeRules.map((rule) => ({ endpoint: rule.endpoint, account: rule.account, remaining: rule.remaining }));
+    return {
+      now: this.world.now,
+      held: this.holds.held.map(heldJson),
+      rules,
+      remaining: rules.reduce((sum, rule) => sum + rule.remaining, 0),
+    };
+  }
+
+  private isAccount(id: string): boolean {
+    return Object.values(this.world.modes).some((m) => m.platform.id === id || m.connected.has(id));
+  }
+
+  private change(body: Record<string, unknown>) {
+    const parsed = ChangeRequestSchema.safeParse(body);
+    if (!parsed.success) throw new Error(`POST /_sim/change: ${describeIssues(parsed.error)}`);
+    return applyChanges(this.world.modes[parsed.data.mode ?? this.defaultMode()], parsed.data);
   }
 
   private setFaults(body: Record<string, unknown>) {
@@ -359,6 +443,28 @@ function numberField(body: Record<string, unknown>, name: string): number {
   if (value === undefined) return 0;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new Error(`${name} must be a number ≥ 0`);
   return value;
+}
+
+/** A whole number ≥ 1, or `fallback` when absent. */
+function wholeNumberField(body: Record<string, unknown>, name: string, fallback: number): number {
+  const value = body[name];
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number ≥ 1 (got ${JSON.stringify(value)})`);
+  return value;
+}
+
+function heldJson(held: HeldResponse) {
+  return { endpoint: held.endpoint, account: held.account, request_id: held.requestId, path: held.path, rendered_at: held.renderedAt };
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => {
+      const where = issue.path.map((step) => (typeof step === 'number' ? `[${step}]` : `.${String(step)}`)).join('').replace(/^\./, '');
+      if (issue.code === 'unrecognized_keys') return `${where || 'the body'}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
+      return `${where || 'the body'}: ${issue.message}`;
+    })
+    .join('; ');
 }
 
 function stringList(body: Record<string, unknown>, name: string): string[] {

@@ -23,6 +23,24 @@ export interface WorldOptions {
   readonly accounts: number;
   /** Which modes hold data; the others exist but are empty. */
   readonly modes: readonly Mode[];
+  /**
+   * Payout delays (days a charge's funds are held) for the connected accounts, given round-robin
+   * in the order the accounts join (their `created`); the platform keeps its 2 days. Without it,
+   * each account has its market's delay (2 to 7 days).
+   */
+  readonly payoutDelayDays?: readonly number[];
+}
+
+/** Stripe lets an account hold its funds from 2 (most countries' minimum) to 31 days. */
+const PAYOUT_DELAY_DAYS = { min: 2, max: 31 } as const;
+
+/** Throws unless every delay is one Stripe offers. */
+export function checkPayoutDelays(delays: readonly number[]): void {
+  const { min, max } = PAYOUT_DELAY_DAYS;
+  const bad = delays.find((d) => !Number.isInteger(d) || d < min || d > max);
+  if (delays.length === 0 || bad !== undefined) {
+    throw new Error(`payout delays must be whole days from ${min} to ${max}, e.g. 2,14,31 (got ${delays.length === 0 ? 'none' : String(bad)})`);
+  }
 }
 
 export interface AdvanceSummary {
@@ -58,6 +76,7 @@ export class World {
   private seq = 0;
 
   constructor(readonly options: WorldOptions) {
+    if (options.payoutDelayDays) checkPayoutDelays(options.payoutDelayDays);
     this.start = options.now - options.days * DAY;
     this.now = this.start;
     const rng = new Rng(`platform:${options.seed}`);
