@@ -94,7 +94,7 @@ export function loadSummary(result: LoadResult, loader: Pick<Loader, 'descriptio
   lines.push('');
   lines.push(`Requests: ${thousands(read.requests.requests)} (${thousands(read.requests.retries)} retried, ${thousands(read.requests.rateLimited)} rate-limited). Commits: ${result.pipeline.commits}.`);
   if (result.pipeline.swept > 0) lines.push(`Marked deleted, no longer listed by Stripe: ${thousands(result.pipeline.swept)}.`);
-  for (const [account, reason] of read.failedAccounts) lines.push(`Connected account ${account} was skipped: ${reason}`);
+  for (const [account, reason] of read.failedAccounts) lines.push(`Connected account ${account} ${reason}: its data is incomplete.`);
   for (const [stream, problems] of read.incomplete) lines.push(`${stream} is incomplete: ${problems.join('; ')}.`);
   lines.push('', 'Query it, for instance:', `  ${loader.queryExample()}`);
   return lines.join('\n');

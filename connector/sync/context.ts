@@ -132,7 +132,7 @@ export class ReadContext {
       return;
     }
     if (failure.kind === 'account' && onConnected) {
-      await this.loseAccount(account, 'failed', `Connected account ${account} failed and was skipped; its data is incomplete: ${failure.message}`);
+      await this.loseAccount(account, `failed (${failure.message})`, `Connected account ${account} failed and was skipped; its data is incomplete: ${failure.message}`);
       return;
     }
     const names = outputs.length > 0 ? outputs.map((o) => o.name).join(', ') : 'a stream';
