@@ -111,12 +111,15 @@ export class ReadContext {
     await this.writer.log('INFO', message);
   }
 
-  /** Marks a connected account lost for the run: every stream read from it is incomplete. */
-  async loseAccount(account: string, reason: string, warning: string): Promise<void> {
+  /**
+   * Marks a connected account lost for the run: every stream read from it is incomplete.
+   * `why` is short (each stream's reason); `detail`, if any, is added to the account's.
+   */
+  async loseAccount(account: string, why: string, warning: string, detail?: string): Promise<void> {
     if (this.failedAccounts.has(account)) return;
-    this.failedAccounts.set(account, reason);
+    this.failedAccounts.set(account, detail ? `${why} (${detail})` : why);
     await this.warn(warning);
-    for (const each of this.outputs.values()) if (each.definition.scope === 'every_account') each.failOn(account, `connected account ${account} ${reason}`);
+    for (const each of this.outputs.values()) if (each.definition.scope === 'every_account') each.failOn(account, `connected account ${account} ${why}`);
   }
 
   /**
@@ -132,7 +135,7 @@ export class ReadContext {
       return;
     }
     if (failure.kind === 'account' && onConnected) {
-      await this.loseAccount(account, `failed (${failure.message})`, `Connected account ${account} failed and was skipped; its data is incomplete: ${failure.message}`);
+      await this.loseAccount(account, 'failed', `Connected account ${account} failed and was skipped; its data is incomplete: ${failure.message}`, failure.message);
       return;
     }
     const names = outputs.length > 0 ? outputs.map((o) => o.name).join(', ') : 'a stream';
