@@ -169,7 +169,7 @@ const commandLine = yargs(args)
   )
   .command('check', 'print CONNECTION_STATUS: is the key valid, what may it read', (y: Argv) => y.options(OPTIONS.check), (argv) =>
     run(async () => {
-      const message = await runCheck(readJsonFile(argv.config, 'config'), argv.config, logger);
+      const message = await runCheck(argv.config, logger);
       await writer.send(message);
       return message.connectionStatus.status === 'SUCCEEDED' ? 0 : 1;
     }),

@@ -1,6 +1,8 @@
 // The stripe-elt commands as a process: what they print, their exit codes, their errors, and
 // that no API key ever reaches their output.
 import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -210,6 +212,39 @@ describe('read', () => {
     const comparison = await compareWithTruth(sim, latest(committed, records));
     expect(comparison.missing).toEqual([]);
     expect(comparison.different).toEqual([]);
+  });
+});
+
+describe('Stripe out of reach', () => {
+  /** A loopback port nothing listens on: one that was free a moment ago. */
+  async function closedPort(): Promise<number> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise((resolve) => server.close(resolve));
+    return port;
+  }
+
+  it('read and load fail after two quick attempts at most, with the sentence check gives', async () => {
+    const port = await closedPort();
+    const config = file('unreachable.json', configFor(sim, { api_base: `http://127.0.0.1:${port}` }));
+    const sentence = `Could not reach Stripe at http://127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}. Check the network, or api_base.`;
+    const runs = await Promise.all([
+      finishCli(startCli(['read', '--config', config, '--catalog', catalogFile('unreachable-catalog.json', ['customers'])], { logLevel: 'debug' })),
+      finishCli(startCli(['load', '--config', config, '--warehouse', `duckdb:${join(dir, 'unreachable.duckdb')}`], { logLevel: 'debug' })),
+    ]);
+    for (const run of runs) {
+      expect(run.code).toBe(1);
+      const logged = run.stderr.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { level: number; msg: string; endpoint?: string });
+      // Each failed attempt is logged as it is retried or given up.
+      const attempts = logged.filter((line) => line.msg === 'retrying a request');
+      expect(attempts.length).toBeGreaterThanOrEqual(1);
+      expect(attempts.length).toBeLessThanOrEqual(2);
+      expect(attempts.every((line) => line.endpoint === 'GET /v1/account')).toBe(true);
+      expect(logged.filter((line) => line.level >= 40).map((line) => line.msg)).toEqual([sentence]);
+      const trace = run.stdout.split('\n').filter((line) => line.startsWith('{"type":"TRACE","trace":{"type":"ERROR"'));
+      expect(trace.map((line) => (JSON.parse(line) as { trace: { error: { message: string; failure_type: string } } }).trace.error)).toEqual([{ message: sentence, failure_type: 'transient_error' }]);
+    }
   });
 });
 
