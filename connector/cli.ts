@@ -21,7 +21,7 @@ import { standardInput } from './load/stdin.js';
 import { DEFAULT_BATCH_RECORDS } from './load/pipeline.js';
 import type { Loader } from './loaders/loader.js';
 import { DEFAULT_WAREHOUSE, openWarehouse } from './loaders/warehouse.js';
-import { DEFAULT_DUCKDB_MEMORY_LIMIT } from './loaders/duckdb/duckdb-loader.js';
+import { DEFAULT_DUCKDB_MEMORY_LIMIT } from './loaders/duckdb/memory-limit.js';
 import { STREAM_NAMES, type StreamName } from './streams/catalog.js';
 import type { StreamState } from './sync/state.js';
 
