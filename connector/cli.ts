@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // stripe-elt: the Airbyte source commands (spec, check, discover, read), and loading into a
 // warehouse (write, load, reset). stdout carries protocol messages only for the source commands
-// and `write`; diagnostics go to stderr.
+// and `write`, which log JSON lines on stderr for whatever runs them; the commands a person runs
+// (load, reset) speak sentences on a terminal.
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { loadConfig, readJsonFile } from './config.js';
 import { UserError, scrubSecrets } from './errors.js';
-import { createLogger } from './logger.js';
+import { Terminal, createLogger, type Logger } from './logger.js';
 import { runCheck } from './commands/check.js';
 import { catalogMessage } from './commands/discover.js';
 import { specMessage } from './commands/spec.js';
@@ -26,17 +27,29 @@ import { STREAM_NAMES, type StreamName } from './streams/catalog.js';
 import type { StreamState } from './sync/state.js';
 
 const writer = new ProtocolWriter(new JsonLinesSink(process.stdout));
-const logger = createLogger();
+/** stderr, when a person reads it. */
+const terminal = process.stderr.isTTY ? new Terminal(process.stderr) : undefined;
+/** For the protocol commands: JSON lines on stderr, whatever stderr is. */
+const protocolLogger = createLogger();
+/** For the commands a person runs: sentences on a terminal, JSON lines for log collectors otherwise. */
+const personLogger = terminal ? createLogger({ terminal }) : protocolLogger;
 
-/** Runs a command; a failure becomes a TRACE error, a sentence on stderr and exit code 1. */
-async function run(command: () => Promise<number | void>): Promise<void> {
+/** Who reads what a command prints: a program (the protocol commands), or a person (load, reset). */
+type Audience = 'program' | 'person';
+
+/**
+ * Runs a command; a failure is exit code 1 and one sentence on stderr, with a TRACE error on
+ * stdout for a program, or for a person's command whose stdout is not a terminal (a script).
+ */
+async function run(audience: Audience, command: (logger: Logger) => Promise<number | void>): Promise<void> {
+  const logger = audience === 'person' ? personLogger : protocolLogger;
   try {
-    process.exitCode = (await command()) ?? 0;
+    process.exitCode = (await command(logger)) ?? 0;
   } catch (error) {
     const user = error instanceof UserError ? error : undefined;
     const message = user ? user.message : `Unexpected failure: ${error instanceof Error ? error.message : String(error)}`;
     const internal = user ? undefined : error instanceof Error ? error.stack : undefined;
-    await writer.error(message, user?.failureType ?? 'system_error', internal);
+    if (audience === 'program' || !process.stdout.isTTY) await writer.error(message, user?.failureType ?? 'system_error', internal);
     logger.error(scrubSecrets(message));
     process.exitCode = 1;
   }
@@ -106,6 +119,10 @@ const OPTIONS = {
 } as const;
 
 type Command = keyof typeof OPTIONS;
+
+const WAITING_FOR_STDIN =
+  'write is waiting for Airbyte messages on stdin, one JSON object a line (Ctrl-D ends them). It loads what read prints: ' +
+  'stripe-elt read --config config.json --catalog catalog.json | stripe-elt write --warehouse duckdb:stripe.duckdb';
 const COMMANDS = Object.keys(OPTIONS) as Command[];
 
 function batchRecords(argv: { 'batch-records': number }): number {
@@ -163,19 +180,19 @@ const commandLine = yargs(args)
   .scriptName('stripe-elt')
   .usage('$0 <command> [options]\n\nLoads Stripe data (a platform and its connected accounts) into a warehouse.')
   .command('spec', 'print the SPEC message', OPTIONS.spec, () =>
-    run(async () => {
+    run('program', async () => {
       await writer.send(specMessage());
     }),
   )
   .command('check', 'print CONNECTION_STATUS: is the key valid, what may it read', (y: Argv) => y.options(OPTIONS.check), (argv) =>
-    run(async () => {
+    run('program', async (logger) => {
       const message = await runCheck(argv.config, logger);
       await writer.send(message);
       return message.connectionStatus.status === 'SUCCEEDED' ? 0 : 1;
     }),
   )
   .command('discover', 'print the CATALOG of every stream', (y: Argv) => y.options(OPTIONS.discover), (argv) =>
-    run(async () => {
+    run('program', async () => {
       loadConfig(argv.config);
       await writer.send(catalogMessage());
     }),
@@ -185,7 +202,7 @@ const commandLine = yargs(args)
     'print RECORD, STATE, LOG and TRACE messages for the streams of a configured catalog',
     (y: Argv) => y.options(OPTIONS.read),
     (argv) =>
-      run(async () => {
+      run('program', async (logger) => {
         const sourceConfig = loadConfig(argv.config);
         writer.addSecret(sourceConfig.apiKey);
         const streams = parseConfiguredCatalog(readJsonFile(argv.catalog, 'catalog'), argv.catalog);
@@ -198,8 +215,10 @@ const commandLine = yargs(args)
     "load read's messages from stdin into the warehouse; print each STATE once committed",
     (y: Argv) => y.options(OPTIONS.write),
     (argv) =>
-      run(async () => {
+      run('program', async (logger) => {
         const batch = batchRecords(argv);
+        // A person who typed `write` alone: say what it waits for (messages from a program).
+        if (process.stdin.isTTY) personLogger.info(WAITING_FOR_STDIN);
         await withWarehouse(argv, async (loader) => {
           const stats = await write(standardInput(), loader, writer, { batchRecords: batch, logger });
           logger.info({ records: stats.records, commits: stats.commits }, 'write finished');
@@ -211,13 +230,13 @@ const commandLine = yargs(args)
     'read and write in one process; the state lives in the warehouse',
     (y: Argv) => y.options(OPTIONS.load),
     (argv) =>
-      run(async () => {
+      run('person', async (logger) => {
         const sourceConfig = loadConfig(argv.config);
         writer.addSecret(sourceConfig.apiKey);
         const streams = argv.catalog ? parseConfiguredCatalog(readJsonFile(argv.catalog, 'catalog'), argv.catalog) : STREAM_NAMES.map((name) => ({ name, syncMode: 'incremental' as const }));
         const batch = batchRecords(argv);
         await withWarehouse(argv, async (loader) => {
-          const progress = new Progress(logger);
+          const progress = new Progress(logger, terminal);
           progress.start();
           let result: LoadResult;
           try {
@@ -234,7 +253,7 @@ const commandLine = yargs(args)
     "drop a stream's (or every stream's) raw data and state",
     (y: Argv) => y.options(OPTIONS.reset),
     (argv) =>
-      run(async () => {
+      run('person', async () => {
         await withWarehouse(argv, async (loader) => {
           process.stdout.write(`${await reset(loader, argv.stream, argv.yes)}\n`);
         });
@@ -256,7 +275,7 @@ try {
 } catch (error) {
   if (!(error instanceof UsageError)) throw error;
   process.stderr.write(`${error.message}\n`);
-  await writer.error(error.message, 'config_error');
+  if (!process.stdout.isTTY) await writer.error(error.message, 'config_error');
   await writer.flush();
   process.exitCode = 2;
 }

@@ -1,13 +1,13 @@
 // `check` when things go wrong: whatever fails, it prints a CONNECTION_STATUS FAILED whose message
 // is one sentence naming the cause, no stack trace anywhere, and exits 1.
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type RunningSimulator } from '../simulator/index.js';
 import { control } from '../simulator-spec/helpers.js';
 import { finishCli, startCli } from '../cli-process.js';
+import { closedPort, fakeStripe } from '../loopback.js';
 import { configFor, protocolErrors } from './helpers.js';
 
 let sim: RunningSimulator;
@@ -31,16 +31,6 @@ async function check(config: Record<string, unknown> | string): Promise<{ code: 
   // No stack trace, on either stream.
   expect(`${result.stdout}\n${result.stderr}`).not.toMatch(/\n\s+at /);
   return { code: result.code, status: message?.connectionStatus.status ?? '', message: message?.connectionStatus.message ?? '' };
-}
-
-/** A server on loopback that answers every request with this body, as if it were Stripe. */
-async function fakeStripe(body: string): Promise<{ url: string; server: Server }> {
-  const server = createServer((_request, response) => {
-    response.writeHead(200, { 'content-type': 'application/json' });
-    response.end(body);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, server };
 }
 
 /** `check` with api_base at a fake Stripe answering this body. */
@@ -78,9 +68,8 @@ describe('check ends in a CONNECTION_STATUS whatever fails', () => {
   });
 
   it('nothing listening at api_base: the URL and the network error', async () => {
-    const { url, server } = await fakeStripe('{}');
-    await new Promise((resolve) => server.close(resolve));
-    const port = new URL(url).port;
+    const port = await closedPort();
+    const url = `http://127.0.0.1:${port}`;
     expect(await check(configFor(sim, { api_base: url }))).toEqual({
       code: 1,
       status: 'FAILED',

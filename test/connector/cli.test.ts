@@ -1,8 +1,6 @@
 // The stripe-elt commands as a process: what they print, their exit codes, their errors, and
 // that no API key ever reaches their output.
 import { once } from 'node:events';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STREAM_NAMES } from '../../connector/streams/catalog.js';
 import { startSimulator, type RunningSimulator } from '../simulator/index.js';
 import { finishCli, startCli, type CliResult } from '../cli-process.js';
+import { closedPort } from '../loopback.js';
 import { committedRecords, compareWithTruth, configFor, lastStates, latest, protocolErrors, type Data, type Message } from './helpers.js';
 
 const SECRET_KEY = 'rk_test_9fXq2Lw7Zp3Rt8Vb';
@@ -216,15 +215,6 @@ describe('read', () => {
 });
 
 describe('Stripe out of reach', () => {
-  /** A loopback port nothing listens on: one that was free a moment ago. */
-  async function closedPort(): Promise<number> {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    await new Promise((resolve) => server.close(resolve));
-    return port;
-  }
-
   it('read and load fail after two quick attempts at most, with the sentence check gives', async () => {
     const port = await closedPort();
     const config = file('unreachable.json', configFor(sim, { api_base: `http://127.0.0.1:${port}` }));
