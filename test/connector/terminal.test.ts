@@ -80,6 +80,14 @@ describe('load and reset on a terminal', () => {
   });
 });
 
+describe('a usage error on a terminal', () => {
+  it('is the sentence alone, without a TRACE, and exit code 2', async () => {
+    const { code, shown } = await finish(startOnTerminal(['lod', '--config', config]));
+    expect(code).toBe(2);
+    expect(shown).toEqual(['Unknown argument: lod (did you mean load?). Run stripe-elt --help for the commands.']);
+  });
+});
+
 describe('the protocol commands on a terminal', () => {
   it('read keeps the protocol on stdout and JSON logs on stderr', async () => {
     const port = await closedPort();
