@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // stripe-elt: the Airbyte source commands (spec, check, discover, read), and loading into a
 // warehouse (write, load, reset). stdout carries protocol messages only for the source commands
-// and `write`; diagnostics go to stderr.
+// and `write`, which log JSON lines on stderr for whatever runs them; the commands a person runs
+// (load, reset) speak sentences on a terminal.
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { loadConfig, readJsonFile } from './config.js';
 import { UserError, scrubSecrets } from './errors.js';
-import { createLogger } from './logger.js';
+import { Terminal, createLogger, type Logger } from './logger.js';
 import { runCheck } from './commands/check.js';
 import { catalogMessage } from './commands/discover.js';
 import { specMessage } from './commands/spec.js';
@@ -21,43 +22,108 @@ import { standardInput } from './load/stdin.js';
 import { DEFAULT_BATCH_RECORDS } from './load/pipeline.js';
 import type { Loader } from './loaders/loader.js';
 import { DEFAULT_WAREHOUSE, openWarehouse } from './loaders/warehouse.js';
-import { DEFAULT_DUCKDB_MEMORY_LIMIT } from './loaders/duckdb/duckdb-loader.js';
+import { DEFAULT_DUCKDB_MEMORY_LIMIT } from './loaders/duckdb/memory-limit.js';
 import { STREAM_NAMES, type StreamName } from './streams/catalog.js';
 import type { StreamState } from './sync/state.js';
 
 const writer = new ProtocolWriter(new JsonLinesSink(process.stdout));
-const logger = createLogger();
+/** stderr, when a person reads it. */
+const terminal = process.stderr.isTTY ? new Terminal(process.stderr) : undefined;
+/** For the protocol commands: JSON lines on stderr, whatever stderr is. */
+const protocolLogger = createLogger();
+/** For the commands a person runs: sentences on a terminal, JSON lines for log collectors otherwise. */
+const personLogger = terminal ? createLogger({ terminal }) : protocolLogger;
 
-/** Runs a command; a failure becomes a TRACE error, a sentence on stderr and exit code 1. */
-async function run(command: () => Promise<number | void>): Promise<void> {
+/** Who reads what a command prints: a program (the protocol commands), or a person (load, reset). */
+type Audience = 'program' | 'person';
+
+/**
+ * Runs a command; a failure is exit code 1 and one sentence on stderr, with a TRACE error on
+ * stdout for a program, or for a person's command whose stdout is not a terminal (a script).
+ */
+async function run(audience: Audience, command: (logger: Logger) => Promise<number | void>): Promise<void> {
+  const logger = audience === 'person' ? personLogger : protocolLogger;
   try {
-    process.exitCode = (await command()) ?? 0;
+    process.exitCode = (await command(logger)) ?? 0;
   } catch (error) {
     const user = error instanceof UserError ? error : undefined;
     const message = user ? user.message : `Unexpected failure: ${error instanceof Error ? error.message : String(error)}`;
     const internal = user ? undefined : error instanceof Error ? error.stack : undefined;
-    await writer.error(message, user?.failureType ?? 'system_error', internal);
+    if (audience === 'program' || !process.stdout.isTTY) await writer.error(message, user?.failureType ?? 'system_error', internal);
     logger.error(scrubSecrets(message));
     process.exitCode = 1;
   }
   await writer.flush();
 }
 
+/** A command line yargs refused: the command stops before any work, with exit code 2. */
+class UsageError extends Error {}
+
+/** The number of one-character edits (insertions, deletions, substitutions) between two words. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length] as number;
+}
+
+/** The known name nearest to a mistyped one, if it is near enough to be what was meant. */
+function nearest(word: string, known: readonly string[]): string | undefined {
+  // One edit in three letters at most: "lod" is load, "fast" is nothing.
+  const nearEnough = Math.max(1, Math.floor(word.length / 3));
+  const [best] = known
+    .map((name) => ({ name, distance: editDistance(word.toLowerCase(), name.toLowerCase()) }))
+    .filter(({ distance }) => distance <= nearEnough)
+    .sort((a, b) => a.distance - b.distance);
+  return best?.name;
+}
+
 const config = { type: 'string', demandOption: true, describe: 'the source configuration (JSON, see `spec`)' } as const;
 
-function warehouseOptions(y: Argv) {
-  return y
-    .option('warehouse', { type: 'string', default: DEFAULT_WAREHOUSE, describe: 'duckdb:PATH or bigquery:PROJECT' })
-    .option('location', { type: 'string', describe: 'BigQuery: the location of new datasets (default US)' })
-    .option('dataset-prefix', { type: 'string', describe: 'BigQuery: a prefix for the dataset names stripe_raw, stripe_marts, stripe_elt' })
-    .option('bigquery-endpoint', { type: 'string', describe: "BigQuery: another API endpoint than Google's (a proxy, a local endpoint)" })
-    .option('duckdb-memory-limit', { type: 'string', default: DEFAULT_DUCKDB_MEMORY_LIMIT, describe: 'DuckDB: the memory DuckDB may use while loading; beyond it, it spills to disk' })
-    .option('batch-records', {
-      type: 'number',
-      default: DEFAULT_BATCH_RECORDS,
-      describe: 'commit at the first STATE after this many records: fewer redo less after a crash, more load faster',
-    });
-}
+const warehouseOptions = {
+  warehouse: { type: 'string', default: DEFAULT_WAREHOUSE, describe: 'duckdb:PATH or bigquery:PROJECT' },
+  location: { type: 'string', describe: 'BigQuery: the location of new datasets (default US)' },
+  'dataset-prefix': { type: 'string', describe: 'BigQuery: a prefix for the dataset names stripe_raw, stripe_marts, stripe_elt' },
+  'bigquery-endpoint': { type: 'string', describe: "BigQuery: another API endpoint than Google's (a proxy, a local endpoint)" },
+  'duckdb-memory-limit': { type: 'string', default: DEFAULT_DUCKDB_MEMORY_LIMIT, describe: 'DuckDB: the memory DuckDB may use while loading; beyond it, it spills to disk' },
+  'batch-records': {
+    type: 'number',
+    default: DEFAULT_BATCH_RECORDS,
+    describe: 'commit at the first STATE after this many records: fewer redo less after a crash, more load faster',
+  },
+} as const;
+
+/** Every command's options: yargs parses them, and a mistyped option is compared with them. */
+const OPTIONS = {
+  spec: {},
+  check: { config },
+  discover: { config },
+  read: {
+    config,
+    catalog: { type: 'string', demandOption: true, describe: 'the configured catalog (JSON)' },
+    state: { type: 'string', describe: 'the state to resume from (JSON, as printed by read)' },
+  },
+  write: warehouseOptions,
+  load: { ...warehouseOptions, config, catalog: { type: 'string', describe: 'the configured catalog (default: every stream, incremental)' } },
+  reset: {
+    ...warehouseOptions,
+    stream: { type: 'string', array: true, default: [] as string[], describe: 'a stream to reset (repeatable; default: every stream)' },
+    yes: { type: 'boolean', default: false, describe: 'confirm: the data cannot be recovered' },
+  },
+} as const;
+
+type Command = keyof typeof OPTIONS;
+
+const WAITING_FOR_STDIN =
+  'write is waiting for Airbyte messages on stdin, one JSON object a line (Ctrl-D ends them). It loads what read prints: ' +
+  'stripe-elt read --config config.json --catalog catalog.json | stripe-elt write --warehouse duckdb:stripe.duckdb';
+const COMMANDS = Object.keys(OPTIONS) as Command[];
 
 function batchRecords(argv: { 'batch-records': number }): number {
   const n = argv['batch-records'];
@@ -84,23 +150,49 @@ async function withWarehouse(
   }
 }
 
-await yargs(hideBin(process.argv))
+const args = hideBin(process.argv);
+
+/** yargs' complaint about the command line, as one sentence that names what was meant where it can tell. */
+function usageMessage(complaint: string): string {
+  const first = args.find((arg) => !arg.startsWith('-'));
+  const command = COMMANDS.find((name) => name === first);
+  const help = command ? `Run stripe-elt ${command} --help for its options.` : 'Run stripe-elt --help for the commands.';
+  const missing = /^Missing required arguments?: (.*)$/.exec(complaint);
+  if (missing) return `${complaint.slice(0, complaint.indexOf(':'))}: ${(missing[1] as string).split(', ').map((name) => `--${name}`).join(', ')}. ${help}`;
+  const unknown = /^Unknown arguments?: (.*)$/.exec(complaint);
+  if (!unknown) return `${complaint.replace(/\.$/, '')}. ${help}`;
+  const isOption = (name: string) => args.some((arg) => /^--?[^-]/.test(arg) && arg.replace(/^--?/, '').split('=')[0] === name);
+  let unknowns = (unknown[1] as string).split(', ');
+  // Without a command, its options are no more known than it is: the command is what is wrong.
+  if (!command && unknowns.some((name) => !isOption(name))) unknowns = unknowns.filter((name) => !isOption(name));
+  const names = unknowns.map((name) => {
+    if (isOption(name)) {
+      const meant = nearest(name, [...Object.keys(command ? OPTIONS[command] : {}), 'help', 'version']);
+      return meant ? `--${name} (did you mean --${meant}?)` : `--${name}`;
+    }
+    const meant = command ? undefined : nearest(name, COMMANDS);
+    return meant ? `${name} (did you mean ${meant}?)` : name;
+  });
+  return `Unknown argument${names.length > 1 ? 's' : ''}: ${names.join(', ')}. ${help}`;
+}
+
+const commandLine = yargs(args)
   .scriptName('stripe-elt')
   .usage('$0 <command> [options]\n\nLoads Stripe data (a platform and its connected accounts) into a warehouse.')
-  .command('spec', 'print the SPEC message', {}, () =>
-    run(async () => {
+  .command('spec', 'print the SPEC message', OPTIONS.spec, () =>
+    run('program', async () => {
       await writer.send(specMessage());
     }),
   )
-  .command('check', 'print CONNECTION_STATUS: is the key valid, what may it read', (y: Argv) => y.option('config', config), (argv) =>
-    run(async () => {
-      const message = await runCheck(readJsonFile(argv.config, 'config'), argv.config, logger);
+  .command('check', 'print CONNECTION_STATUS: is the key valid, what may it read', (y: Argv) => y.options(OPTIONS.check), (argv) =>
+    run('program', async (logger) => {
+      const message = await runCheck(argv.config, logger);
       await writer.send(message);
       return message.connectionStatus.status === 'SUCCEEDED' ? 0 : 1;
     }),
   )
-  .command('discover', 'print the CATALOG of every stream', (y: Argv) => y.option('config', config), (argv) =>
-    run(async () => {
+  .command('discover', 'print the CATALOG of every stream', (y: Argv) => y.options(OPTIONS.discover), (argv) =>
+    run('program', async () => {
       loadConfig(argv.config);
       await writer.send(catalogMessage());
     }),
@@ -108,13 +200,9 @@ await yargs(hideBin(process.argv))
   .command(
     'read',
     'print RECORD, STATE, LOG and TRACE messages for the streams of a configured catalog',
-    (y: Argv) =>
-      y
-        .option('config', config)
-        .option('catalog', { type: 'string', demandOption: true, describe: 'the configured catalog (JSON)' })
-        .option('state', { type: 'string', describe: 'the state to resume from (JSON, as printed by read)' }),
+    (y: Argv) => y.options(OPTIONS.read),
     (argv) =>
-      run(async () => {
+      run('program', async (logger) => {
         const sourceConfig = loadConfig(argv.config);
         writer.addSecret(sourceConfig.apiKey);
         const streams = parseConfiguredCatalog(readJsonFile(argv.catalog, 'catalog'), argv.catalog);
@@ -125,10 +213,12 @@ await yargs(hideBin(process.argv))
   .command(
     'write',
     "load read's messages from stdin into the warehouse; print each STATE once committed",
-    (y: Argv) => warehouseOptions(y),
+    (y: Argv) => y.options(OPTIONS.write),
     (argv) =>
-      run(async () => {
+      run('program', async (logger) => {
         const batch = batchRecords(argv);
+        // A person who typed `write` alone: say what it waits for (messages from a program).
+        if (process.stdin.isTTY) personLogger.info(WAITING_FOR_STDIN);
         await withWarehouse(argv, async (loader) => {
           const stats = await write(standardInput(), loader, writer, { batchRecords: batch, logger });
           logger.info({ records: stats.records, commits: stats.commits }, 'write finished');
@@ -138,15 +228,15 @@ await yargs(hideBin(process.argv))
   .command(
     'load',
     'read and write in one process; the state lives in the warehouse',
-    (y: Argv) => warehouseOptions(y).option('config', config).option('catalog', { type: 'string', describe: 'the configured catalog (default: every stream, incremental)' }),
+    (y: Argv) => y.options(OPTIONS.load),
     (argv) =>
-      run(async () => {
+      run('person', async (logger) => {
         const sourceConfig = loadConfig(argv.config);
         writer.addSecret(sourceConfig.apiKey);
         const streams = argv.catalog ? parseConfiguredCatalog(readJsonFile(argv.catalog, 'catalog'), argv.catalog) : STREAM_NAMES.map((name) => ({ name, syncMode: 'incremental' as const }));
         const batch = batchRecords(argv);
         await withWarehouse(argv, async (loader) => {
-          const progress = new Progress(logger);
+          const progress = new Progress(logger, terminal);
           progress.start();
           let result: LoadResult;
           try {
@@ -161,25 +251,31 @@ await yargs(hideBin(process.argv))
   .command(
     'reset',
     "drop a stream's (or every stream's) raw data and state",
-    (y: Argv) =>
-      warehouseOptions(y)
-        .option('stream', { type: 'string', array: true, default: [] as string[], describe: 'a stream to reset (repeatable; default: every stream)' })
-        .option('yes', { type: 'boolean', default: false, describe: 'confirm: the data cannot be recovered' }),
+    (y: Argv) => y.options(OPTIONS.reset),
     (argv) =>
-      run(async () => {
+      run('person', async () => {
         await withWarehouse(argv, async (loader) => {
           process.stdout.write(`${await reset(loader, argv.stream, argv.yes)}\n`);
         });
       }),
   )
-  .demandCommand(1, `Name a command: spec, check, discover, read, write, load or reset. Streams: ${STREAM_NAMES.join(', ')}.`)
+  .demandCommand(1, `Name a command: ${COMMANDS.slice(0, -1).join(', ')} or ${COMMANDS.at(-1)}. Streams: ${STREAM_NAMES.join(', ')}.`)
   .strict()
+  // Our messages are English; yargs' must be too, for usageMessage to read them.
+  .locale('en')
   .fail((message, error) => {
     if (error) throw error;
-    process.stderr.write(`${message}\nRun stripe-elt --help for the commands and their options.\n`);
-    void writer.error(message, 'config_error').then(() => {
-      process.exitCode = 2;
-    });
+    throw new UsageError(scrubSecrets(usageMessage(message)));
   })
-  .help()
-  .parseAsync();
+  .help();
+
+try {
+  // yargs throws a refusal at once, or rejects with it after an async step: both land here.
+  await commandLine.parseAsync();
+} catch (error) {
+  if (!(error instanceof UsageError)) throw error;
+  process.stderr.write(`${error.message}\n`);
+  if (!process.stdout.isTTY) await writer.error(error.message, 'config_error');
+  await writer.flush();
+  process.exitCode = 2;
+}

@@ -8,6 +8,31 @@ const API_KEY = /^(sk|rk)_(test|live)_[A-Za-z0-9]+$/;
 const ACCOUNT_ID = /^acct_[A-Za-z0-9]+$/;
 const START_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/;
 
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
+/**
+ * What is wrong with a start_date of the right shape: a day or a time that is not on the
+ * calendar (which Date.parse would roll over into the next month), or a moment later than `now`.
+ */
+function startDateProblem(text: string, now: number): string | undefined {
+  const parts = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2}))?[^+-]*(?:[+-](\d{2}):(\d{2}))?)?$/.exec(text);
+  if (!parts) return undefined; // the pattern's own message says what the shape must be
+  const [year, month, day, hour, minute, second, zoneHours, zoneMinutes] = parts.slice(1).map((part) => Number(part ?? 0)) as [number, number, number, number, number, number, number, number];
+  if (month < 1 || month > 12) return `${text} has no month ${parts[2]} (months are 01 to 12); give a date as YYYY-MM-DD, such as ${parts[1]}-12-01`;
+  const days = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (day < 1 || day > days) {
+    return `${text} is not a day on the calendar (${MONTHS[month - 1]} ${year} has ${days} days); give a date as YYYY-MM-DD, such as ${parts[1]}-${parts[2]}-${days}`;
+  }
+  if (hour > 23 || minute > 59 || second > 59 || zoneHours > 23 || zoneMinutes > 59) {
+    return `${text} is not a time of day (hours are 00 to 23, minutes and seconds 00 to 59); give a date-time such as ${parts[1]}-${parts[2]}-${parts[3]}T00:00:00Z`;
+  }
+  if (Date.parse(normaliseDate(text)) > now) {
+    const yearAgo = new Date(now - 365 * 86_400_000).toISOString().slice(0, 10);
+    return `${text} is in the future (it is now ${new Date(now).toISOString().slice(0, 19)}Z); give a past date such as ${yearAgo}, or leave start_date out to read the 12 months before the first sync`;
+  }
+  return undefined;
+}
+
 const accountId = z.string().regex(ACCOUNT_ID, 'must be acct_ followed by letters and digits, like acct_1PgafTB7WZ01zgkW');
 
 export const ConfigSchema = z
@@ -20,7 +45,10 @@ export const ConfigSchema = z
     start_date: z
       .string()
       .regex(START_DATE, 'must be a date as YYYY-MM-DD or an ISO date-time such as 2024-01-01T00:00:00Z')
-      .refine((text) => !Number.isNaN(Date.parse(text)), 'is not a real date')
+      .superRefine((text, context) => {
+        const problem = startDateProblem(text, Date.now());
+        if (problem) context.addIssue({ code: 'custom', message: problem });
+      })
       .optional(),
     connected_accounts: z.union([z.enum(['all', 'none']), z.array(accountId).min(1)]).optional(),
     lookback_window_days: z.number().int().min(0).max(365).optional(),

@@ -1,7 +1,7 @@
 // What a load is doing, for the person waiting: on a terminal, a live table per stream (records,
-// records per second, accounts done); otherwise a progress line every 10 seconds. All on stderr.
-import { createLogUpdate } from 'log-update';
-import type { Logger } from '../logger.js';
+// records per second, accounts done), with log lines written above it; otherwise a progress line
+// every 10 seconds. All on stderr.
+import type { Logger, Terminal } from '../logger.js';
 import type { StreamState } from '../sync/state.js';
 import { STREAMS, type StreamName } from '../streams/catalog.js';
 
@@ -35,18 +35,18 @@ export class Progress {
   private readonly started = performance.now();
   private committedRecords = 0;
   private timer: NodeJS.Timeout | undefined;
-  private readonly draw: ReturnType<typeof createLogUpdate> | undefined;
   private lastLog = performance.now();
   private readonly rate = new Rate();
   private accounts = 0;
 
-  /** `terminal`: where to draw the live table; without one (stderr is not a terminal), log lines. */
+  /**
+   * `terminal`: where to draw the live table, the one `logger` writes its sentences to, so that they
+   * come above the table; without one (stderr is not a terminal), log lines.
+   */
   constructor(
     private readonly logger: Logger,
-    terminal: NodeJS.WritableStream | undefined = process.stderr.isTTY ? process.stderr : undefined,
-  ) {
-    this.draw = terminal ? createLogUpdate(terminal) : undefined;
-  }
+    private readonly terminal: Terminal | undefined,
+  ) {}
 
   start(): void {
     this.timer = setInterval(() => this.tick(), REDRAW_MS);
@@ -84,10 +84,7 @@ export class Progress {
   }
 
   log(level: string, message: string): void {
-    if (level === 'WARN' || level === 'ERROR' || level === 'FATAL') {
-      this.draw?.clear();
-      this.logger.warn(message);
-    }
+    if (level === 'WARN' || level === 'ERROR' || level === 'FATAL') this.logger.warn(message);
   }
 
   /** The accounts a stream is read for: the platform alone, or every account. */
@@ -104,7 +101,7 @@ export class Progress {
   private tick(): void {
     const now = performance.now();
     const rate = Math.round(this.rate.sample(now, this.total()));
-    if (this.draw) {
+    if (this.terminal) {
       const seconds = Math.round((now - this.started) / 1000);
       // Narrow enough for an 80-column terminal.
       const row = (name: string, records: string, perSecond: string, accounts: string, status: string) =>
@@ -112,7 +109,7 @@ export class Progress {
       const rows = [...this.streams].map(([name, p]) =>
         row(name, String(p.records), String(Math.round(p.rate.sample(now, p.records))), `${p.accountsDone}/${this.accountsOf(name) || '?'}`, p.status),
       );
-      this.draw(
+      this.terminal.draw(
         [
           `stripe-elt load: ${this.total()} records read, ${this.committedRecords} committed, ${rate}/s, ${seconds} s`,
           row('stream', 'records', 'per s', 'accounts done', 'status'),
@@ -135,7 +132,7 @@ export class Progress {
     clearInterval(this.timer);
     this.timer = undefined;
     // A log reader sees the final figures even of a load shorter than one logging interval.
-    if (this.draw) this.draw.clear();
+    if (this.terminal) this.terminal.clearLive();
     else this.logLine(Math.round(this.rate.sample(performance.now(), this.total())));
   }
 }

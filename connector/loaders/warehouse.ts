@@ -1,6 +1,6 @@
 // `--warehouse duckdb:PATH` or `--warehouse bigquery:PROJECT`: which loader, where.
 import { UserError } from '../errors.js';
-import { DuckDBLoader, sizeInBytes } from './duckdb/duckdb-loader.js';
+import { sizeInBytes } from './duckdb/memory-limit.js';
 import type { Loader } from './loader.js';
 
 export const DEFAULT_WAREHOUSE = 'duckdb:stripe.duckdb';
@@ -28,6 +28,8 @@ export async function openWarehouse(spec: string, options: WarehouseOptions = {}
     if (limit !== undefined && sizeInBytes(limit) === null) {
       throw new UserError(`--duckdb-memory-limit ${limit}: give a size such as 256MB or 2GB.`, 'config_error');
     }
+    // Imported when asked for: spec, check, discover and read do without DuckDB's native library.
+    const { DuckDBLoader } = await import('./duckdb/duckdb-loader.js');
     return new DuckDBLoader(target, limit);
   }
   if (kind === 'bigquery') {

@@ -3,11 +3,35 @@
 import Stripe from 'stripe';
 import type { SourceConfig } from '../config.js';
 import { UserError } from '../errors.js';
-import type { StripeApi, StripeReply } from '../stripe/client.js';
-import { authenticationMessage, permissionNamed } from './failures.js';
+import { retryAdvice, type StripeApi, type StripeReply } from '../stripe/client.js';
+import { authenticationMessage, permissionNamed, unreachableMessage } from './failures.js';
 import type { StripeObject } from './stream-output.js';
 
 const FIRST_REQUEST_RETRY_MS = 10_000;
+/** How long the first request tries when nothing answers at all: a couple of quick attempts. */
+const NOTHING_THERE_RETRY_MS = 500;
+/** Network errors that retrying for seconds will not mend: nothing listens there, or there is no such host. */
+const NOTHING_THERE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+function nothingThere(error: unknown): boolean {
+  const detail: unknown = error instanceof Stripe.errors.StripeConnectionError ? error.detail : undefined;
+  return NOTHING_THERE.has(String((detail as { code?: unknown } | undefined)?.code));
+}
+
+/**
+ * `GET /v1/account`, the run's first request. If Stripe cannot be reached at all, say so soon
+ * rather than retry for minutes; if nothing answers at all, at once.
+ */
+async function firstRequest<T>(api: StripeApi): Promise<StripeReply<T>> {
+  const budget = Math.min(FIRST_REQUEST_RETRY_MS, api.maxRetryTimeMs);
+  const attempt = (maxRetryTimeMs: number) => api.get<T>('/v1/account', {}, { endpoint: 'GET /v1/account', maxRetryTimeMs });
+  try {
+    return await attempt(Math.min(NOTHING_THERE_RETRY_MS, budget));
+  } catch (error) {
+    if (nothingThere(error) || !retryAdvice(error).retry || budget <= NOTHING_THERE_RETRY_MS) throw error;
+    return await attempt(budget - NOTHING_THERE_RETRY_MS);
+  }
+}
 
 export interface Platform {
   readonly id: string;
@@ -25,15 +49,15 @@ export interface Platform {
 
 /**
  * The key's account, from `GET /v1/account`, which must be config.account_id if that is set;
- * account_id stands in if the key may not read its account. A key Stripe refuses, or an account
- * that is not the key's, is a UserError; Stripe out of reach is the SDK's connection error.
+ * account_id stands in if the key may not read its account. A key Stripe refuses, an account
+ * that is not the key's, or Stripe out of reach is a UserError.
  */
 export async function resolvePlatform(api: StripeApi, config: SourceConfig): Promise<Platform> {
   let reply: StripeReply<StripeObject & { business_profile?: { name?: string | null } }>;
   try {
-    // The first request: if Stripe cannot be reached at all, say so soon rather than retry for minutes.
-    reply = await api.get('/v1/account', {}, { endpoint: 'GET /v1/account', maxRetryTimeMs: Math.min(FIRST_REQUEST_RETRY_MS, api.maxRetryTimeMs) });
+    reply = await firstRequest(api);
   } catch (error) {
+    if (error instanceof Stripe.errors.StripeConnectionError) throw new UserError(unreachableMessage(config.apiBase, error), 'transient_error');
     if (error instanceof Stripe.errors.StripeAuthenticationError) throw new UserError(authenticationMessage(error.message));
     if (!(error instanceof Stripe.errors.StripePermissionError)) throw error;
     const permission = permissionNamed(error.message) ?? 'rak_account_read';

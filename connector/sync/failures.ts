@@ -22,6 +22,19 @@ export function authenticationMessage(stripeMessage: string): string {
   );
 }
 
+type ConnectionError = InstanceType<typeof Stripe.errors.StripeConnectionError>;
+
+/** The network's own words for a failed connection ("connect ECONNREFUSED 127.0.0.1:9"), which the SDK keeps as its detail. */
+export function networkError(error: ConnectionError): string {
+  const detail: unknown = error.detail;
+  return detail instanceof Error ? detail.message : error.message;
+}
+
+/** Stripe out of reach, said the same way by check, read and load. */
+export function unreachableMessage(apiBase: URL, error: ConnectionError): string {
+  return `Could not reach Stripe at ${apiBase.origin}: ${networkError(error)}. Check the network, or api_base.`;
+}
+
 export function classifyFailure(error: unknown, onConnectedAccount: boolean): Failure {
   if (error instanceof UserError) return { kind: 'fatal', error };
   if (!isStripeError(error)) {

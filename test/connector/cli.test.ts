@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STREAM_NAMES } from '../../connector/streams/catalog.js';
 import { startSimulator, type RunningSimulator } from '../simulator/index.js';
 import { finishCli, startCli, type CliResult } from '../cli-process.js';
+import { closedPort } from '../loopback.js';
 import { committedRecords, compareWithTruth, configFor, lastStates, latest, protocolErrors, type Data, type Message } from './helpers.js';
 
 const SECRET_KEY = 'rk_test_9fXq2Lw7Zp3Rt8Vb';
@@ -210,6 +211,30 @@ describe('read', () => {
     const comparison = await compareWithTruth(sim, latest(committed, records));
     expect(comparison.missing).toEqual([]);
     expect(comparison.different).toEqual([]);
+  });
+});
+
+describe('Stripe out of reach', () => {
+  it('read and load fail after two quick attempts at most, with the sentence check gives', async () => {
+    const port = await closedPort();
+    const config = file('unreachable.json', configFor(sim, { api_base: `http://127.0.0.1:${port}` }));
+    const sentence = `Could not reach Stripe at http://127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}. Check the network, or api_base.`;
+    const runs = await Promise.all([
+      finishCli(startCli(['read', '--config', config, '--catalog', catalogFile('unreachable-catalog.json', ['customers'])], { logLevel: 'debug' })),
+      finishCli(startCli(['load', '--config', config, '--warehouse', `duckdb:${join(dir, 'unreachable.duckdb')}`], { logLevel: 'debug' })),
+    ]);
+    for (const run of runs) {
+      expect(run.code).toBe(1);
+      const logged = run.stderr.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { level: number; msg: string; endpoint?: string });
+      // Each failed attempt is logged as it is retried or given up.
+      const attempts = logged.filter((line) => line.msg === 'retrying a request');
+      expect(attempts.length).toBeGreaterThanOrEqual(1);
+      expect(attempts.length).toBeLessThanOrEqual(2);
+      expect(attempts.every((line) => line.endpoint === 'GET /v1/account')).toBe(true);
+      expect(logged.filter((line) => line.level >= 40).map((line) => line.msg)).toEqual([sentence]);
+      const trace = run.stdout.split('\n').filter((line) => line.startsWith('{"type":"TRACE","trace":{"type":"ERROR"'));
+      expect(trace.map((line) => (JSON.parse(line) as { trace: { error: { message: string; failure_type: string } } }).trace.error)).toEqual([{ message: sentence, failure_type: 'transient_error' }]);
+    }
   });
 });
 

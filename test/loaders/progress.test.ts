@@ -3,6 +3,8 @@ import { PassThrough } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it, vi } from 'vitest';
 import { Progress } from '../../connector/load/progress.js';
+import { Terminal, createLogger } from '../../connector/logger.js';
+import { screen } from '../terminal-screen.js';
 
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -27,7 +29,7 @@ function feed(progress: Progress): void {
 describe('load progress', () => {
   it('on a terminal, redraws a table per stream: records, records per second, accounts done, status', async () => {
     const terminal = capture();
-    const progress = new Progress(pino({ level: 'silent' }), terminal.stream);
+    const progress = new Progress(pino({ level: 'silent' }), new Terminal(terminal.stream));
     progress.start();
     feed(progress);
     await wait(600);
@@ -39,6 +41,36 @@ describe('load progress', () => {
     expect(frames).toMatch(/\n {2}charges {16} {8}2 +\d+ {12}0\/3  started\n/);
     // The connected accounts are read from the platform alone.
     expect(frames).toMatch(/\n {2}accounts {15} {8}1 +\d+ {12}1\/1  started(\n|$)/);
+  });
+
+  it('on a terminal, a log line or a warning written while the table is drawn appears above it, and the table is drawn again below', async () => {
+    const out = capture();
+    const terminal = new Terminal(out.stream);
+    const logger = createLogger({ level: 'info', terminal });
+    const progress = new Progress(logger, terminal);
+    progress.start();
+    feed(progress);
+    while (!out.text().includes('stripe-elt load:')) await wait(20);
+    logger.info({ records: 8, stream: 'customers' }, 'read finished');
+    progress.log('WARN', 'charges of acct_a: the key may not read charges.');
+    const table = (lines: string[]) => [lines[0]?.replace(/\d+\/s, \d+ s$/, 'R/s, T s'), ...lines.slice(1).map((line) => line.replace(/ +\d+ +(\d+\/\d+)/, ' R $1'))];
+    const shown = screen(out.text());
+    expect(shown.slice(0, 2)).toEqual(['read finished (records 8, stream customers)', 'Warning: charges of acct_a: the key may not read charges.']);
+    expect(table(shown.slice(2))).toEqual([
+      'stripe-elt load: 8 records read, 4 committed, R/s, T s',
+      '  stream                   records    per s  accounts done  status',
+      '  customers                      5 R 2/3  running',
+      '  charges                        2 R 0/3  started',
+      '  accounts                       1 R 1/1  started',
+    ]);
+    // The next redraw replaces the table, below the lines.
+    progress.record('charges');
+    await wait(600);
+    expect(screen(out.text()).slice(0, 3)).toEqual(['read finished (records 8, stream customers)', 'Warning: charges of acct_a: the key may not read charges.', expect.stringMatching(/^stripe-elt load: 9 records read/)]);
+    expect(screen(out.text())).toHaveLength(7);
+    // Stopped, the table is gone and the lines stay.
+    progress.stop();
+    expect(screen(out.text())).toEqual(['read finished (records 8, stream customers)', 'Warning: charges of acct_a: the key may not read charges.']);
   });
 
   it('elsewhere, logs a line every 10 seconds, with the rate over the last 5', async () => {
