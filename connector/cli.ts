@@ -20,6 +20,8 @@ import { write } from './commands/write.js';
 import { Progress } from './load/progress.js';
 import { standardInput } from './load/stdin.js';
 import { DEFAULT_BATCH_RECORDS } from './load/pipeline.js';
+import { EXIT, completedExitCode } from './commands/exit-codes.js';
+import { Interruption } from './commands/interruption.js';
 import type { Loader } from './loaders/loader.js';
 import { DEFAULT_WAREHOUSE, openWarehouse } from './loaders/warehouse.js';
 import { DEFAULT_DUCKDB_MEMORY_LIMIT } from './loaders/duckdb/memory-limit.js';
@@ -51,7 +53,7 @@ async function run(audience: Audience, command: (logger: Logger) => Promise<numb
     const internal = user ? undefined : error instanceof Error ? error.stack : undefined;
     if (audience === 'program' || !process.stdout.isTTY) await writer.error(message, user?.failureType ?? 'system_error', internal);
     logger.error(scrubSecrets(message));
-    process.exitCode = 1;
+    process.exitCode = EXIT.failure;
   }
   await writer.flush();
 }
@@ -85,6 +87,11 @@ function nearest(word: string, known: readonly string[]): string | undefined {
 }
 
 const config = { type: 'string', demandOption: true, describe: 'the source configuration (JSON, see `spec`)' } as const;
+const allowPartial = {
+  type: 'boolean',
+  default: false,
+  describe: `exit ${EXIT.ok} from a run that completed but left streams or accounts incomplete (by default ${EXIT.partial}, so that orchestrators alert)`,
+} as const;
 
 const warehouseOptions = {
   warehouse: { type: 'string', default: DEFAULT_WAREHOUSE, describe: 'duckdb:PATH or bigquery:PROJECT' },
@@ -108,9 +115,10 @@ const OPTIONS = {
     config,
     catalog: { type: 'string', demandOption: true, describe: 'the configured catalog (JSON)' },
     state: { type: 'string', describe: 'the state to resume from (JSON, as printed by read)' },
+    'allow-partial': allowPartial,
   },
-  write: warehouseOptions,
-  load: { ...warehouseOptions, config, catalog: { type: 'string', describe: 'the configured catalog (default: every stream, incremental)' } },
+  write: { ...warehouseOptions, 'allow-partial': allowPartial },
+  load: { ...warehouseOptions, config, catalog: { type: 'string', describe: 'the configured catalog (default: every stream, incremental)' }, 'allow-partial': allowPartial },
   reset: {
     ...warehouseOptions,
     stream: { type: 'string', array: true, default: [] as string[], describe: 'a stream to reset (repeatable; default: every stream)' },
@@ -207,7 +215,13 @@ const commandLine = yargs(args)
         writer.addSecret(sourceConfig.apiKey);
         const streams = parseConfiguredCatalog(readJsonFile(argv.catalog, 'catalog'), argv.catalog);
         const state: Map<StreamName, StreamState> = argv.state ? parseState(readJsonFile(argv.state, 'state'), argv.state) : new Map();
-        await read({ config: sourceConfig, streams, state, writer, logger });
+        const interruption = new Interruption().install((signal) => logger.warn(`${signal}: stopping at the next page; the last STATE printed covers every record before it. (Again to quit at once.)`));
+        try {
+          const summary = await read({ config: sourceConfig, streams, state, writer, logger, signal: interruption.signal });
+          return interruption.exitCode ?? completedExitCode(summary, argv['allow-partial']);
+        } finally {
+          interruption.dispose();
+        }
       }),
   )
   .command(
@@ -217,12 +231,18 @@ const commandLine = yargs(args)
     (argv) =>
       run('program', async (logger) => {
         const batch = batchRecords(argv);
+        let code: number = EXIT.ok;
         // A person who typed `write` alone: say what it waits for (messages from a program).
         if (process.stdin.isTTY) personLogger.info(WAITING_FOR_STDIN);
         await withWarehouse(argv, async (loader) => {
           const stats = await write(standardInput(), loader, writer, { batchRecords: batch, logger });
           logger.info({ records: stats.records, commits: stats.commits }, 'write finished');
+          if (stats.incompleteStreams.size > 0) {
+            logger.warn(`The source reported ${[...stats.incompleteStreams].join(', ')} incomplete; what it read was loaded.`);
+            if (!argv['allow-partial']) code = EXIT.partial;
+          }
         });
+        return code;
       }),
   )
   .command(
@@ -235,17 +255,22 @@ const commandLine = yargs(args)
         writer.addSecret(sourceConfig.apiKey);
         const streams = argv.catalog ? parseConfiguredCatalog(readJsonFile(argv.catalog, 'catalog'), argv.catalog) : STREAM_NAMES.map((name) => ({ name, syncMode: 'incremental' as const }));
         const batch = batchRecords(argv);
+        let code: number = EXIT.ok;
         await withWarehouse(argv, async (loader) => {
           const progress = new Progress(logger, terminal);
+          const interruption = new Interruption().install((signal) => logger.warn(`${signal}: stopping at the next page, and committing what was read. (Again to quit at once: the last commit holds.)`));
           progress.start();
           let result: LoadResult;
           try {
-            result = await load({ config: sourceConfig, streams, loader, logger, progress, batchRecords: batch });
+            result = await load({ config: sourceConfig, streams, loader, logger, progress, batchRecords: batch, signal: interruption.signal });
           } finally {
             progress.stop(); // its last figures come before the summary
+            interruption.dispose();
           }
-          process.stdout.write(`${loadSummary(result, loader)}\n`);
+          process.stdout.write(`${loadSummary(result, loader, argv['allow-partial'])}\n`);
+          code = interruption.exitCode ?? completedExitCode(result.read, argv['allow-partial']);
         });
+        return code;
       }),
   )
   .command(
@@ -277,5 +302,5 @@ try {
   process.stderr.write(`${error.message}\n`);
   if (!process.stdout.isTTY) await writer.error(error.message, 'config_error');
   await writer.flush();
-  process.exitCode = 2;
+  process.exitCode = EXIT.usage;
 }

@@ -11,6 +11,7 @@ import { ProtocolWriter } from '../protocol/writer.js';
 import type { Platform } from '../sync/accounts.js';
 import { read, type ReadSummary } from '../sync/read.js';
 import { stateBelongsTo } from '../sync/state.js';
+import { EXIT } from './exit-codes.js';
 
 export interface LoadResult {
   readonly read: ReadSummary;
@@ -80,7 +81,7 @@ function thousands(n: number): string {
 }
 
 /** The summary `load` prints at the end. */
-export function loadSummary(result: LoadResult, loader: Pick<Loader, 'description' | 'queryExample'>): string {
+export function loadSummary(result: LoadResult, loader: Pick<Loader, 'description' | 'queryExample'>, allowPartial = false): string {
   const read = result.read;
   const warehouse = loader.description;
   const lines = [
@@ -96,6 +97,11 @@ export function loadSummary(result: LoadResult, loader: Pick<Loader, 'descriptio
   if (result.pipeline.swept > 0) lines.push(`Marked deleted, no longer listed by Stripe: ${thousands(result.pipeline.swept)}.`);
   for (const [account, reason] of read.failedAccounts) lines.push(`Connected account ${account} ${reason}: its data is incomplete.`);
   for (const [stream, problems] of read.incomplete) lines.push(`${stream} is incomplete: ${problems.join('; ')}.`);
+  if (read.interrupted) {
+    lines.push(`Stopped before the end: everything read until then is committed. Run the same command again to go on from there.`);
+  } else if (read.incomplete.size > 0 || read.failedAccounts.size > 0) {
+    lines.push(allowPartial ? 'The load is partial (above), as --allow-partial accepts.' : `The load is partial (above): it exits with code ${EXIT.partial}, so that a scheduler notices; --allow-partial accepts such loads.`);
+  }
   lines.push('', 'Query it, for instance:', `  ${loader.queryExample()}`);
   return lines.join('\n');
 }

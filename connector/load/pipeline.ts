@@ -23,6 +23,8 @@ export interface PipelineStats {
   swept: number;
   /** The error a source reported (a TRACE error), if any. */
   sourceError: string | undefined;
+  /** Streams the source reported INCOMPLETE. */
+  readonly incompleteStreams: Set<string>;
 }
 
 export interface PipelineOptions {
@@ -34,7 +36,7 @@ export interface PipelineOptions {
 }
 
 export class LoadPipeline implements MessageSink {
-  readonly stats: PipelineStats = { records: 0, commits: 0, swept: 0, sourceError: undefined };
+  readonly stats: PipelineStats = { records: 0, commits: 0, swept: 0, sourceError: undefined, incompleteStreams: new Set() };
   private batch = new BatchFile();
   /** The newest state of each stream since the last commit, and every STATE message in order. */
   private states = new Map<StreamName, StreamState>();
@@ -62,7 +64,11 @@ export class LoadPipeline implements MessageSink {
         return;
       case 'TRACE':
         if (message.trace.type === 'ERROR') this.stats.sourceError = message.trace.error.message;
-        if (message.trace.type === 'STREAM_STATUS') this.options.progress?.status(message.trace.stream_status.stream_descriptor.name, message.trace.stream_status.status);
+        if (message.trace.type === 'STREAM_STATUS') {
+          const { stream_descriptor: stream, status } = message.trace.stream_status;
+          if (status === 'INCOMPLETE') this.stats.incompleteStreams.add(stream.name);
+          this.options.progress?.status(stream.name, status);
+        }
         return;
       case 'LOG':
         this.options.progress?.log(message.log.level, message.log.message);
