@@ -120,7 +120,7 @@ describe('the BigQuery warehouse', () => {
 
   it('asks BigQuery for the states and the mode at its first commit only: its own commits are what changes them', async () => {
     warehouse = await bigqueryWarehouse();
-    const asked = () => (warehouse?.fake?.queries ?? []).filter((q) => /^SELECT (stream, TO_JSON_STRING\(state\)|value FROM)/.test(q)).length;
+    const asked = () => (warehouse?.fake?.queries ?? []).filter((q) => /^SELECT (stream, TO_JSON_STRING\(state\)|key, value FROM)/.test(q)).length;
     await commit(warehouse.loader, [['customers', customer('cus_1', 100)]], { customers: state({ acct_1: { events: { cursor: 100, seen: [] } } }) });
     expect(asked()).toBe(2);
     const complete = state({ acct_1: { complete: { from: 1_650_000_000, to: 1_800_000_000, since: 1_800_000_000 }, events: { cursor: 1_800_000_000, seen: [] } } });

@@ -202,16 +202,21 @@ export class BigQueryLoader implements Loader {
     });
   }
 
+  /** The mode and the platform the warehouse holds, in one query job (each costs a second or more). */
+  private async held(): Promise<{ mode: Mode | null; platform: string | null }> {
+    const rows = await this.query(`SELECT key, value FROM ${this.meta('settings')} WHERE key IN ('mode', 'platform')`);
+    const value = (key: string) => rows.find((row) => row.key === key)?.value;
+    const mode = value('mode');
+    const platform = value('platform');
+    return { mode: mode === 'test' || mode === 'live' ? mode : null, platform: typeof platform === 'string' ? platform : null };
+  }
+
   async mode(): Promise<Mode | null> {
-    const rows = await this.query(`SELECT value FROM ${this.meta('settings')} WHERE key = 'mode'`);
-    const value = rows[0]?.value;
-    return value === 'test' || value === 'live' ? value : null;
+    return (await this.held()).mode;
   }
 
   async platform(): Promise<string | null> {
-    const rows = await this.query(`SELECT value FROM ${this.meta('settings')} WHERE key = 'platform'`);
-    const value = rows[0]?.value;
-    return typeof value === 'string' ? value : null;
+    return (await this.held()).platform;
   }
 
   async states(): Promise<Map<StreamName, StreamState>> {
@@ -223,7 +228,8 @@ export class BigQueryLoader implements Loader {
     const statements: string[] = [];
     const params: Record<string, string | number> = {};
     let newMode: Mode | null = null;
-    const held = this.known ? this.known.mode : await this.mode();
+    const settings = this.known ?? (await this.held());
+    const held = settings.mode;
     if (batch.records > 0) {
       await this.client
         .dataset(this.names.meta)
@@ -233,7 +239,7 @@ export class BigQueryLoader implements Loader {
       for (const stream of batch.streams) statements.push(this.mergeStatement(stream));
     }
     const previous = this.known?.states ?? (await this.states());
-    const heldPlatform = this.known ? this.known.platform : await this.platform();
+    const heldPlatform = settings.platform;
     const newPlatform = batchPlatform(heldPlatform, previous, states, this.description);
     if (newPlatform) {
       statements.push(`INSERT INTO ${this.meta('settings')} (key, value) VALUES ('platform', @platform)`);
