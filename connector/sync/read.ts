@@ -97,7 +97,7 @@ export async function read(options: ReadOptions): Promise<ReadSummary> {
   if (connected.listed) await reportVanishedAccounts(ctx, new Set(connected.ids));
 
   const accountsOutput = outputs.get('accounts');
-  if (accountsOutput) await emitConnectedAccounts(ctx, accountsOutput, connected.listed, connected.serverTime ?? startedAt, connected.unavailable);
+  if (accountsOutput) await emitConnectedAccounts(ctx, accountsOutput, connected.listed, ctx.observationTime(), connected.unavailable);
 
   // Partitions: stream × account, fresh or resumed.
   const tasks: Promise<void>[] = [];
