@@ -1,6 +1,8 @@
-// The loading commands as processes: load's summary and progress, one writer at a time, a load
-// killed with SIGKILL and run again, write's echoed states and its refusal of broken input, reset.
-import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+// The loading commands as processes: load's summary and progress, one writer at a time, what load
+// refuses before reading Stripe, a load killed with SIGKILL and run again, write's echoed states
+// and its refusal of broken input, reset.
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -9,7 +11,7 @@ import { DuckDBLoader, sizeInBytes } from '../../connector/loaders/duckdb/duckdb
 import { startSimulator, type RunningSimulator } from '../simulator/index.js';
 import { control } from '../simulator-spec/helpers.js';
 import { compareWithTruth, configFor, recordKey, type Message } from '../connector/helpers.js';
-import { warehouseView } from './warehouses.js';
+import { commit, customer, warehouseView } from './warehouses.js';
 import { finishCli, startCli } from '../cli-process.js';
 
 const start = (args: readonly string[], input?: string, logLevel?: string) => startCli(args, { ...(input !== undefined ? { input } : {}), ...(logLevel ? { logLevel } : {}) });
@@ -65,23 +67,86 @@ describe('load', () => {
     expect((await compareWithTruth(sim, rows)).missing).toEqual([]);
   });
 
-  it('refuses a second load on the same file at once, saying another load is running', async () => {
+  it("refuses a second load on the same file at once, before any request to Stripe, naming the first load's process", async () => {
     const warehouse = join(dir, 'locked.duckdb');
-    await control(sim, 'faults', { latency_ms: 100 });
+    // The first load's requests wait half a minute for their answers: it holds the file until it is stopped.
+    await control(sim, 'faults', { latency_ms: 30_000 });
     const before = await requestsServed();
     const first = start(['load', '--config', config, '--warehouse', `duckdb:${warehouse}`]);
     const firstDone = finish(first);
-    // The first load holds the file once it reads from Stripe.
     while ((await requestsServed()) === before) await new Promise((resolve) => setTimeout(resolve, 20));
-    const started = performance.now();
-    const second = await run(['load', '--config', config, '--warehouse', `duckdb:${warehouse}`]);
-    const seconds = (performance.now() - started) / 1000;
-    const firstResult = await firstDone;
+    // The second load reads from a Stripe of its own, which counts every request it would make.
+    const other = await startSimulator({ seed: 'load-cli-second', objects: 100, accounts: 1, rateLimits: { test: 0, endpoint: 0 } });
+    const otherConfig = join(dir, 'other-config.json');
+    writeFileSync(otherConfig, JSON.stringify(configFor(other)));
+    const second = await run(['load', '--config', otherConfig, '--warehouse', `duckdb:${warehouse}`]);
+    first.kill('SIGKILL');
+    await firstDone;
     await control(sim, 'faults', { latency_ms: 0 });
+    const otherRequests = (await control<{ total: number }>(other, 'stats')).total;
+    await other.close();
     expect(second.code).toBe(1);
-    expect(second.stderr).toMatch(new RegExp(`Another load is running on ${warehouse} \\(process ${first.pid}\\): one writer at a time`));
-    expect(seconds).toBeLessThan(5);
-    expect(firstResult.code).toBe(0);
+    expect(second.stderr).toContain(`Another stripe-elt load is running on ${warehouse} (process ${first.pid}): one writer at a time. Wait for it to finish, or stop it.`);
+    expect(otherRequests).toBe(0);
+  });
+});
+
+/** Runs stripe-elt as a user without root's power to write anywhere, so that file permissions apply to it as to a user. */
+function startUnprivileged(args: readonly string[]) {
+  const user = process.getuid?.() === 0 ? { uid: 65_534, gid: 65_534 } : {};
+  return spawn(process.execPath, ['--import', 'tsx', 'connector/cli.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' }, ...user });
+}
+
+describe('load where it cannot write', () => {
+  let place: string;
+  let readableConfig: string;
+  beforeAll(() => {
+    // Readable by the unprivileged user, as the folders a user loads into are.
+    place = mkdtempSync(join(tmpdir(), 'stripe-elt-permissions-'));
+    chmodSync(place, 0o755);
+    readableConfig = join(place, 'config.json');
+    writeFileSync(readableConfig, JSON.stringify(configFor(sim)), { mode: 0o644 });
+  });
+  afterAll(() => rmSync(place, { recursive: true, force: true }));
+
+  /** A warehouse loaded before, in its own folder. */
+  async function loadedWarehouse(name: string): Promise<{ folder: string; warehouse: string }> {
+    const folder = join(place, name);
+    mkdirSync(folder, { mode: 0o777 });
+    chmodSync(folder, 0o777);
+    const warehouse = join(folder, 'stripe.duckdb');
+    const loader = new DuckDBLoader(warehouse);
+    await loader.open();
+    await commit(loader, [['customers', customer('cus_1', 100)]]);
+    await loader.close();
+    return { folder, warehouse };
+  }
+
+  it('refuses a writable warehouse in a read-only folder before any request to Stripe, naming the folder and the journal DuckDB writes there', async () => {
+    const { folder, warehouse } = await loadedWarehouse('read-only-folder');
+    chmodSync(warehouse, 0o666);
+    chmodSync(folder, 0o555);
+    const before = { requests: await requestsServed(), bytes: readFileSync(warehouse) };
+    const result = await finish(startUnprivileged(['load', '--config', readableConfig, '--warehouse', `duckdb:${warehouse}`]));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `Cannot write in the folder ${folder} (permission denied): DuckDB writes its journal stripe.duckdb.wal beside the warehouse ${warehouse}. ` +
+        'Make the folder writable, or give another path with --warehouse duckdb:PATH.',
+    );
+    expect(await requestsServed()).toBe(before.requests);
+    expect(readdirSync(folder)).toEqual(['stripe.duckdb']);
+    expect(readFileSync(warehouse).equals(before.bytes)).toBe(true);
+  });
+
+  it('refuses a read-only warehouse before any request to Stripe', async () => {
+    const { folder, warehouse } = await loadedWarehouse('read-only-file');
+    chmodSync(warehouse, 0o444);
+    const before = await requestsServed();
+    const result = await finish(startUnprivileged(['load', '--config', readableConfig, '--warehouse', `duckdb:${warehouse}`]));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`The DuckDB warehouse ${warehouse} cannot be written (permission denied), and a load writes to it. Make it writable, or give another path with --warehouse duckdb:PATH.`);
+    expect(await requestsServed()).toBe(before);
+    expect(readdirSync(folder)).toEqual(['stripe.duckdb']);
   });
 });
 
