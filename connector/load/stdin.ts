@@ -56,17 +56,19 @@ export function standardInput(): Readable {
   return fstatSync(0).isFile() ? createReadStream('', { fd: 0, highWaterMark: 1 << 20, autoClose: false }) : process.stdin;
 }
 
-/** Feeds every line of `input` to the pipeline; returns the number of lines. */
+/** Feeds every line of `input` to the pipeline; returns the number of messages (lines that are not empty). */
 export async function readMessages(input: Readable, pipeline: LoadPipeline): Promise<number> {
   // The start of a line not yet ended, in pieces: a long line is joined once, when it ends.
   let pieces: Buffer[] = [];
   let lineNumber = 0;
+  let messages = 0;
   for await (const chunk of input as AsyncIterable<Buffer>) {
     let start = 0;
     for (let end = chunk.indexOf(NEWLINE); end >= 0; end = chunk.indexOf(NEWLINE, start)) {
       lineNumber++;
       const line = pieces.length > 0 ? Buffer.concat([...pieces, chunk.subarray(start, end)]) : chunk.subarray(start, end);
       pieces = [];
+      if (line.length > 0) messages++;
       await handleLine(pipeline, line, lineNumber);
       start = end + 1;
     }
@@ -80,7 +82,8 @@ export async function readMessages(input: Readable, pipeline: LoadPipeline): Pro
     } catch {
       throw new UserError(`The input ends in the middle of a message (line ${lineNumber}): it was cut short. Nothing after the last committed STATE was written.`);
     }
+    messages++;
     await handleLine(pipeline, last, lineNumber);
   }
-  return lineNumber;
+  return messages;
 }

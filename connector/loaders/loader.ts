@@ -61,6 +61,8 @@ export interface Loader {
    * lease). The first commit creates the schemas (datasets) and tables.
    */
   open(): Promise<void>;
+  /** Whether the warehouse holds stripe-elt's bookkeeping: false for a new one, until its first commit. */
+  exists(): boolean;
   /** The mode (test or live) of the data the warehouse holds, if it holds any. */
   mode(): Promise<Mode | null>;
   /** The state of every stream, as the last commit left it. */

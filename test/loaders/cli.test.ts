@@ -272,6 +272,17 @@ describe('write', () => {
     expect((await view(tiny)).rows.size).toBe(0);
   });
 
+  it('fed no messages at all, says so, creates no warehouse file, and succeeds', async () => {
+    const warehouse = join(dir, 'nothing.duckdb');
+    for (const input of ['', '\n\n']) {
+      const result = await run(['write', '--warehouse', `duckdb:${warehouse}`], input);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toContain('"msg":"No messages on stdin: nothing was loaded. write loads the messages that `stripe-elt read` prints, piped to it."');
+      expect(readdirSync(dir).filter((f) => f.startsWith('nothing.duckdb'))).toEqual([]);
+    }
+  });
+
   it('fed a line that is not a message, fails naming the line', async () => {
     const warehouse = join(dir, 'invalid.duckdb');
     const broken = [...messages.slice(0, 10), 'this is not json', ...messages.slice(10)];
@@ -302,5 +313,14 @@ describe('reset', () => {
     const unknown = await run(['reset', '--warehouse', `duckdb:${warehouse}`, '--stream', 'widgets', '--yes']);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('--stream widgets: there is no such stream.');
+  });
+
+  it('says there is no warehouse at a path that holds none, and creates nothing there', async () => {
+    const misspelled = join(dir, 'stirpe.duckdb');
+    const result = await run(['reset', '--warehouse', `duckdb:${misspelled}`, '--yes']);
+    expect(result.code).toBe(1);
+    expect(result.stdout).not.toContain('Dropped');
+    expect(result.stderr).toContain(`There is no stripe-elt warehouse at duckdb:${misspelled}: nothing to reset, and nothing was created. Check --warehouse (and, for BigQuery, --dataset-prefix).`);
+    expect(readdirSync(dir).filter((f) => f.startsWith('stirpe'))).toEqual([]);
   });
 });

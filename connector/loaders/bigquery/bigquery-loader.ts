@@ -3,9 +3,11 @@
 // Google way (Application Default Credentials, GOOGLE_APPLICATION_CREDENTIALS). A batch goes up
 // with a load job (newline-delimited JSON) into a staging table, then one multi-statement
 // transaction merges it into the raw tables under the newest-state rule, stores the states and
-// marks deleted what completed backfills no longer list. No streaming inserts.
+// marks deleted what completed backfills no longer list. No streaming inserts. Opening checks
+// that the tables of ours that exist have our schema, and creates nothing: the first commit
+// creates the datasets and tables.
 import { randomUUID } from 'node:crypto';
-import { BigQuery, type Dataset, type Job, type TableField, type TableMetadata } from '@google-cloud/bigquery';
+import { BigQuery, type Job, type TableField, type TableMetadata } from '@google-cloud/bigquery';
 import { OAuth2Client } from 'google-auth-library';
 import type { Mode } from '../../config.js';
 import { UserError } from '../../errors.js';
@@ -14,6 +16,7 @@ import type { StreamState } from '../../sync/state.js';
 import type { BatchFile } from '../batch.js';
 import { batchMode, rawRow, storedStates, warehouseNames, type CommitResult, type Loader, type RawRow, type WarehouseNames } from '../loader.js';
 import { newCompleteBackfills } from '../sweeps.js';
+import { columnDifferences, otherColumns } from '../table-check.js';
 import type { WarehouseOptions } from '../warehouse.js';
 
 const RAW_FIELDS: TableField[] = [
@@ -37,6 +40,20 @@ const SETTINGS_FIELDS: TableField[] = [
   { name: 'key', type: 'STRING', mode: 'REQUIRED' },
   { name: 'value', type: 'STRING', mode: 'REQUIRED' },
 ];
+
+/** The bookkeeping tables of the meta dataset, by name. */
+const META_FIELDS: ReadonlyMap<string, TableField[]> = new Map([
+  ['state', STATE_FIELDS],
+  ['settings', SETTINGS_FIELDS],
+]);
+
+/** The names the API gives the types in a table's schema (BOOL is BOOLEAN, INT64 is INTEGER). */
+const LEGACY_TYPES: Record<string, string> = { BOOL: 'BOOLEAN', INT64: 'INTEGER', FLOAT64: 'FLOAT', STRUCT: 'RECORD' };
+
+/** A schema's fields, name to type, in the API's names. */
+function fieldTypes(fields: readonly TableField[]): Map<string, string> {
+  return new Map(fields.map((f) => [String(f.name), LEGACY_TYPES[String(f.type).toUpperCase()] ?? String(f.type).toUpperCase()]));
+}
 
 /** The batch file's lines, as the staging table holds them. */
 const BATCH_FIELDS: TableField[] = [
@@ -64,6 +81,11 @@ const BATCH_TABLE = 'batch';
 const LEASE_SECONDS = 15 * 60;
 const LEASE_TAKEN = 'stripe-elt: another load holds this warehouse';
 
+/** A create that found the dataset or table made meanwhile (by another load) has nothing to do. */
+function alreadyExists(error: unknown): void {
+  if ((error as { code?: unknown }).code !== 409) throw error;
+}
+
 /** A field of the record's data, as text. */
 function field(name: string): string {
   return `JSON_VALUE(record.data, '$.${name}')`;
@@ -74,6 +96,8 @@ export class BigQueryLoader implements Loader {
   private readonly client: BigQuery;
   private readonly names: WarehouseNames;
   private readonly location: string;
+  /** The datasets and tables (`dataset.table`) known to exist. */
+  private readonly datasets = new Set<string>();
   private readonly tables = new Set<string>();
   /** This loader's lease (see LEASE_SECONDS), and whether one of its commits took it. */
   private readonly writer = randomUUID();
@@ -167,30 +191,61 @@ export class BigQueryLoader implements Loader {
     return rows;
   }
 
-  private async ensureDataset(name: string): Promise<Dataset> {
-    const dataset = this.client.dataset(name, { location: this.location });
-    const [exists] = await dataset.exists();
-    if (!exists) await dataset.create({ location: this.location });
-    return dataset;
+  private async ensureDataset(name: string): Promise<void> {
+    if (this.datasets.has(name)) return;
+    await this.client
+      .dataset(name, { location: this.location })
+      .create({ location: this.location })
+      .catch(alreadyExists);
+    this.datasets.add(name);
   }
 
   private async ensureTable(dataset: string, table: string, metadata: TableMetadata): Promise<void> {
     const key = `${dataset}.${table}`;
     if (this.tables.has(key)) return;
-    const handle = this.client.dataset(dataset).table(table);
-    const [exists] = await handle.exists();
-    if (!exists) await this.client.dataset(dataset).createTable(table, metadata);
+    await this.client.dataset(dataset).createTable(table, metadata).catch(alreadyExists);
     this.tables.add(key);
   }
 
+  /** Checks, creating nothing, that the datasets' tables of ours that exist have our schema. */
   async open(): Promise<void> {
     try {
-      for (const dataset of [this.names.raw, this.names.marts, this.names.meta]) await this.ensureDataset(dataset);
-      await this.ensureTable(this.names.meta, 'state', { schema: { fields: STATE_FIELDS } });
-      await this.ensureTable(this.names.meta, 'settings', { schema: { fields: SETTINGS_FIELDS } });
+      for (const name of [this.names.raw, this.names.marts, this.names.meta]) {
+        const [exists] = await this.client.dataset(name).exists();
+        if (exists) this.datasets.add(name);
+      }
+      const ours: [string, string, TableField[]][] = [];
+      if (this.datasets.has(this.names.meta)) for (const [table, fields] of META_FIELDS) ours.push([this.names.meta, table, fields]);
+      if (this.datasets.has(this.names.raw)) for (const stream of await this.existingRawTables()) ours.push([this.names.raw, stream, RAW_FIELDS]);
+      await Promise.all(ours.map(([dataset, table, fields]) => this.checkTable(dataset, table, fields)));
     } catch (error) {
+      if (error instanceof UserError) throw error;
       throw new UserError(`Cannot open the BigQuery warehouse ${this.description}: ${(error as Error).message}. Check the project, and the credentials (gcloud auth application-default login, or GOOGLE_APPLICATION_CREDENTIALS).`);
     }
+  }
+
+  /** A table of ours, if it exists, must have our fields and types. */
+  private async checkTable(dataset: string, table: string, fields: readonly TableField[]): Promise<void> {
+    let metadata: TableMetadata;
+    try {
+      [metadata] = await this.client.dataset(dataset).table(table).getMetadata();
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 404) return;
+      throw error;
+    }
+    const differences = columnDifferences(fieldTypes(metadata.schema?.fields ?? []), fieldTypes(fields));
+    if (differences.length > 0) throw otherColumns(this.description, `${dataset}.${table}`, differences, "give stripe-elt's datasets another name with --dataset-prefix, or another project");
+    this.tables.add(`${dataset}.${table}`);
+  }
+
+  exists(): boolean {
+    return [...META_FIELDS.keys()].some((table) => this.tables.has(`${this.names.meta}.${table}`));
+  }
+
+  /** Creates the datasets and the bookkeeping tables, before the first write. */
+  private async prepare(): Promise<void> {
+    for (const dataset of [this.names.raw, this.names.marts, this.names.meta]) await this.ensureDataset(dataset);
+    for (const [table, fields] of META_FIELDS) await this.ensureTable(this.names.meta, table, { schema: { fields } });
   }
 
   private async ensureRawTable(stream: string): Promise<void> {
@@ -203,16 +258,19 @@ export class BigQueryLoader implements Loader {
   }
 
   async mode(): Promise<Mode | null> {
+    if (!this.tables.has(`${this.names.meta}.settings`)) return null;
     const rows = await this.query(`SELECT value FROM ${this.meta('settings')} WHERE key = 'mode'`);
     const value = rows[0]?.value;
     return value === 'test' || value === 'live' ? value : null;
   }
 
   async states(): Promise<Map<StreamName, StreamState>> {
+    if (!this.tables.has(`${this.names.meta}.state`)) return new Map();
     return storedStates(await this.query(`SELECT stream, TO_JSON_STRING(state) AS state FROM ${this.meta('state')}`), this.description);
   }
 
   async commit(batch: BatchFile, states: ReadonlyMap<StreamName, StreamState>): Promise<CommitResult> {
+    await this.prepare();
     for (const stream of new Set([...batch.streams, ...states.keys()])) await this.ensureRawTable(stream);
     const statements: string[] = [];
     const params: Record<string, string | number> = {};
@@ -309,6 +367,7 @@ export class BigQueryLoader implements Loader {
     const params: Record<string, string> = {};
     names.forEach((stream, i) => (params[`stream_${i}`] = stream));
     const statements = names.map((_, i) => `DELETE FROM ${this.meta('state')} WHERE stream = @stream_${i}`);
+    await this.prepare();
     if (streams === 'all') statements.push(`DELETE FROM ${this.meta('settings')} WHERE key = 'mode'`);
     await this.transaction(statements, params);
     this.known = undefined;
@@ -319,6 +378,7 @@ export class BigQueryLoader implements Loader {
   }
 
   private async existingRawTables(): Promise<string[]> {
+    if (!this.datasets.has(this.names.raw)) return [];
     const [tables] = await this.client.dataset(this.names.raw).getTables();
     return tables.map((t) => t.id as string).filter(isStreamName);
   }
