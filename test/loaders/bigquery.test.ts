@@ -13,6 +13,12 @@ import { bigqueryWarehouse, commit, customer, state, type TestWarehouse } from '
 
 let warehouse: TestWarehouse | undefined;
 
+/** Makes the lease in the warehouse this many seconds old, as if its load had not committed since. */
+async function ageLease(on: TestWarehouse, seconds: number): Promise<void> {
+  const [job] = await clientOf(on).createQueryJob({ query: `UPDATE \`test-project.stripe_elt.settings\` SET value = CAST(UNIX_SECONDS(CURRENT_TIMESTAMP()) - ${seconds} AS STRING) WHERE key = 'writer_at'` });
+  await job.getQueryResults();
+}
+
 /** A BigQuery client of the warehouse's local endpoint, for what a test does beside the loader. */
 function clientOf(on: TestWarehouse): BigQuery {
   return new BigQuery({ projectId: 'test-project', apiEndpoint: on.fake?.url ?? '', authClient: new OAuth2Client({ credentials: { access_token: 'test-token' } }) });
@@ -153,15 +159,38 @@ describe('the BigQuery warehouse', () => {
     await commit(second, [['customers', customer('cus_second', 200)]]);
     expect((await second.readRows('customers')).map((r) => r.id)).toEqual(['cus_first', 'cus_second']);
     // The second dies without closing; 16 minutes after its last commit, a third takes over.
-    const client = clientOf(warehouse);
-    const [aging] = await client.createQueryJob({ query: "UPDATE `test-project.stripe_elt.settings` SET value = CAST(UNIX_SECONDS(CURRENT_TIMESTAMP()) - 16 * 60 AS STRING) WHERE key = 'writer_at'" });
-    await aging.getQueryResults();
+    await ageLease(warehouse, 16 * 60);
     const third = new BigQueryLoader('test-project', { apiEndpoint: warehouse.fake?.url ?? '', accessToken: 'test-token' });
     await third.open();
     await commit(third, [['customers', customer('cus_third', 300)]]);
-    await expect(commit(second, [['customers', customer('cus_late', 400)]])).rejects.toThrow(/Another load is writing to bigquery:test-project/);
+    await expect(commit(second, [['customers', customer('cus_late', 400)]])).rejects.toThrow(/^Another load took bigquery:test-project over after the lease of this one lapsed/);
     expect((await third.readRows('customers')).map((r) => r.id)).toEqual(['cus_first', 'cus_second', 'cus_third']);
     await third.close();
+  });
+
+  it("refuses the commit of a load whose lease lapsed and was taken over meanwhile, writing nothing: the warehouse keeps the other load's data and mode", async () => {
+    warehouse = await bigqueryWarehouse();
+    const first = warehouse.loader;
+    await commit(first, [['customers', customer('cus_first', 100)]], { customers: state({ acct_1: { events: { cursor: 100, seen: [] } } }) });
+    // The first load's lease lapses: its last commit is 16 minutes old.
+    await ageLease(warehouse, 16 * 60);
+    // Another load takes the warehouse over, empties it, loads live-mode data, and ends.
+    const second = new BigQueryLoader('test-project', { apiEndpoint: warehouse.fake?.url ?? '', accessToken: 'test-token' });
+    await second.open();
+    await second.reset('all');
+    const secondState = state({ acct_1: { events: { cursor: 200, seen: [] } } });
+    await commit(second, [['customers', { ...customer('cus_second', 200), livemode: true }]], { customers: secondState });
+    await second.close();
+    // The first load goes on, with the test mode and states it remembers: refused.
+    await expect(commit(first, [['customers', customer('cus_late', 300)]], { customers: state({ acct_1: { events: { cursor: 300, seen: [] } } }) })).rejects.toThrow(
+      'Another load took bigquery:test-project over after the lease of this one lapsed (its last commit was more than 15 minutes ago), so what this load knew of the ' +
+        "warehouse's states and mode no longer holds: this commit wrote nothing. Run it again; it goes on from the warehouse's last commit.",
+    );
+    const reader = new BigQueryLoader('test-project', { apiEndpoint: warehouse.fake?.url ?? '', accessToken: 'test-token' });
+    await reader.open();
+    expect((await reader.readRows('customers')).map((row) => [row.id, row.livemode])).toEqual([['cus_second', true]]);
+    expect(await reader.mode()).toBe('live');
+    expect(await reader.states()).toEqual(new Map([['customers', secondState]]));
   });
 
   it('asks BigQuery for the states and the mode at its first commit only: its own commits are what changes them', async () => {

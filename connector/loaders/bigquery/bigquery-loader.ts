@@ -73,13 +73,14 @@ const BATCH_FIELDS: TableField[] = [
 const BATCH_TABLE = 'batch';
 
 /**
- * BigQuery has no lock: a load holds the warehouse with a lease in the settings table, taken and
- * renewed by each of its commits, in the commit's transaction. Another load's commit fails while
- * the lease is younger than this; a load that died frees the warehouse this long after its last
- * commit.
+ * BigQuery has no lock: a load holds the warehouse with a lease in the settings table (the writer's
+ * id and the time of its last commit), taken and renewed by each of its commits, in the commit's
+ * transaction. Another load's commit fails while the lease is younger than this; a load that died
+ * frees the warehouse this long after its last commit.
  */
 const LEASE_SECONDS = 15 * 60;
 const LEASE_TAKEN = 'stripe-elt: another load holds this warehouse';
+const LEASE_LOST = 'stripe-elt: another load took this warehouse over';
 
 /** A create that found the dataset or table made meanwhile (by another load) has nothing to do. */
 function alreadyExists(error: unknown): void {
@@ -104,8 +105,8 @@ export class BigQueryLoader implements Loader {
   private leased = false;
   /**
    * The states and mode as this loader's last commit left them, so that the next commit need not
-   * ask BigQuery (each query job costs a second or more). Only a commit that holds the lease
-   * succeeds, so no other load can have changed them in between.
+   * ask BigQuery (each query job costs a second or more). A later commit succeeds only if the
+   * lease is still this loader's (see `transaction`), so no other load has changed them in between.
    */
   private known: { states: Map<StreamName, StreamState>; mode: Mode | null } | undefined;
 
@@ -153,13 +154,22 @@ export class BigQueryLoader implements Loader {
     return { job, rows: rows as Record<string, unknown>[] };
   }
 
-  /** Runs the statements in one transaction, which first takes or renews this loader's lease. */
+  /**
+   * Runs the statements in one transaction, which first takes or renews this loader's lease. The
+   * first commit takes it if no other load holds a live one. Every later commit asserts that the
+   * lease is still this loader's: another load takes the writer row over once this one's lease
+   * lapses (and deletes it when it ends), and writer ids are never reused, so a row that is
+   * still ours means nobody wrote in between, and the states and mode this loader remembers hold.
+   */
   private async transaction(statements: readonly string[], params: Record<string, string | number | boolean>): Promise<Job> {
     const settings = this.meta('settings');
-    const lease = [
-      `ASSERT NOT EXISTS (
+    const held = this.leased
+      ? `ASSERT EXISTS (SELECT 1 FROM ${settings} WHERE key = 'writer' AND value = @writer) AS '${LEASE_LOST}'`
+      : `ASSERT NOT EXISTS (
          SELECT 1 FROM ${settings} AS w JOIN ${settings} AS t ON t.key = 'writer_at'
-         WHERE w.key = 'writer' AND w.value != @writer AND SAFE_CAST(t.value AS INT64) > UNIX_SECONDS(CURRENT_TIMESTAMP()) - ${LEASE_SECONDS}) AS '${LEASE_TAKEN}'`,
+         WHERE w.key = 'writer' AND w.value != @writer AND SAFE_CAST(t.value AS INT64) > UNIX_SECONDS(CURRENT_TIMESTAMP()) - ${LEASE_SECONDS}) AS '${LEASE_TAKEN}'`;
+    const lease = [
+      held,
       `DELETE FROM ${settings} WHERE key IN ('writer', 'writer_at')`,
       `INSERT INTO ${settings} (key, value) VALUES ('writer', @writer), ('writer_at', CAST(UNIX_SECONDS(CURRENT_TIMESTAMP()) AS STRING))`,
     ];
@@ -168,7 +178,17 @@ export class BigQueryLoader implements Loader {
       this.leased = true;
       return job;
     } catch (error) {
-      if (!(error as Error).message.includes(LEASE_TAKEN)) throw error;
+      const message = (error as Error).message;
+      if (message.includes(LEASE_LOST)) {
+        this.leased = false;
+        this.known = undefined;
+        throw new UserError(
+          `Another load took ${this.description} over after the lease of this one lapsed (its last commit was more than ${LEASE_SECONDS / 60} minutes ago), so what this load knew of the ` +
+            "warehouse's states and mode no longer holds: this commit wrote nothing. Run it again; it goes on from the warehouse's last commit.",
+          'transient_error',
+        );
+      }
+      if (!message.includes(LEASE_TAKEN)) throw error;
       throw new UserError(
         `Another load is writing to ${this.description} (it committed less than ${LEASE_SECONDS / 60} minutes ago): one writer at a time, and this one wrote nothing. ` +
           `Wait for it to finish; a load that stopped without finishing frees the warehouse ${LEASE_SECONDS / 60} minutes after its last commit.`,
