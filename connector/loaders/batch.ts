@@ -2,7 +2,7 @@
 // Airbyte RECORD message with its arrival order (`seq`) in front. Records are written as they
 // come, so memory stays flat whatever the batch's size; the warehouse reads the file in bulk
 // (DuckDB's read_json, a BigQuery load job).
-import { createReadStream, createWriteStream, mkdtempSync, rmSync, type WriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, readdirSync, rmSync, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StreamName } from '../streams/catalog.js';
@@ -13,12 +13,49 @@ const NEWLINE = 0x0a;
  * (over a million in a large load) cost more system time than the rest of the batch's work.
  */
 const CHUNK_BYTES = 1 << 20;
+/** Batch folders are named `stripe-elt-batches-PID-…`, for the process that owns them. */
+const FOLDER_PREFIX = 'stripe-elt-batches-';
 let batchesDir: string | undefined;
+
+/** Whether a process of this id is running (another user's cannot be signalled, but it runs). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the batch folders of processes that are no longer running: a process killed with
+ * SIGKILL cannot remove its own, and its batches hold customers' names and emails in clear.
+ * Never the folder of a running process, nor one named otherwise.
+ */
+function removeFoldersOfEndedProcesses(): void {
+  const owner = new RegExp(`^${FOLDER_PREFIX}(\\d+)-`);
+  let entries: string[];
+  try {
+    entries = readdirSync(tmpdir());
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    const pid = Number(owner.exec(entry)?.[1] ?? Number.NaN);
+    if (!Number.isInteger(pid) || pid === process.pid || running(pid)) continue;
+    try {
+      rmSync(join(tmpdir(), entry), { recursive: true, force: true });
+    } catch {
+      // another user's: theirs to remove
+    }
+  }
+}
 
 /** This process's folder of batch files, removed as the process exits. */
 function directory(): string {
   if (batchesDir === undefined) {
-    const dir = mkdtempSync(join(tmpdir(), 'stripe-elt-batches-'));
+    removeFoldersOfEndedProcesses();
+    const dir = mkdtempSync(join(tmpdir(), `${FOLDER_PREFIX}${process.pid}-`));
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     batchesDir = dir;
   }

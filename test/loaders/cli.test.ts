@@ -2,6 +2,7 @@
 // refuses before reading Stripe, a load killed with SIGKILL and run again, write's echoed states
 // and its refusal of broken input, reset.
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ import { DuckDBLoader, sizeInBytes } from '../../connector/loaders/duckdb/duckdb
 import { startSimulator, type RunningSimulator } from '../simulator/index.js';
 import { control } from '../simulator-spec/helpers.js';
 import { compareWithTruth, configFor, recordKey, type Message } from '../connector/helpers.js';
-import { commit, customer, warehouseView } from './warehouses.js';
+import { commit, customer, record, warehouseView } from './warehouses.js';
 import { finishCli, startCli } from '../cli-process.js';
 
 const start = (args: readonly string[], input?: string, logLevel?: string) => startCli(args, { ...(input !== undefined ? { input } : {}), ...(logLevel ? { logLevel } : {}) });
@@ -91,10 +92,14 @@ describe('load', () => {
   });
 });
 
-/** Runs stripe-elt as a user without root's power to write anywhere, so that file permissions apply to it as to a user. */
-function startUnprivileged(args: readonly string[]) {
-  const user = process.getuid?.() === 0 ? { uid: 65_534, gid: 65_534 } : {};
-  return spawn(process.execPath, ['--import', 'tsx', 'connector/cli.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' }, ...user });
+/**
+ * Starts stripe-elt with its stdin open for the test to write to (`startCli` ends it at once);
+ * `unprivileged`: as a user without root's power to write anywhere, so that file permissions
+ * apply to it as to a user.
+ */
+function spawnCli(args: readonly string[], options: { env?: NodeJS.ProcessEnv; unprivileged?: boolean } = {}) {
+  const user = options.unprivileged && process.getuid?.() === 0 ? { uid: 65_534, gid: 65_534 } : {};
+  return spawn(process.execPath, ['--import', 'tsx', 'connector/cli.ts', ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info', ...options.env }, ...user });
 }
 
 describe('load where it cannot write', () => {
@@ -127,7 +132,7 @@ describe('load where it cannot write', () => {
     chmodSync(warehouse, 0o666);
     chmodSync(folder, 0o555);
     const before = { requests: await requestsServed(), bytes: readFileSync(warehouse) };
-    const result = await finish(startUnprivileged(['load', '--config', readableConfig, '--warehouse', `duckdb:${warehouse}`]));
+    const result = await finish(spawnCli(['load', '--config', readableConfig, '--warehouse', `duckdb:${warehouse}`], { unprivileged: true }));
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(
       `Cannot write in the folder ${folder} (permission denied): DuckDB writes its journal stripe.duckdb.wal beside the warehouse ${warehouse}. ` +
@@ -142,11 +147,59 @@ describe('load where it cannot write', () => {
     const { folder, warehouse } = await loadedWarehouse('read-only-file');
     chmodSync(warehouse, 0o444);
     const before = await requestsServed();
-    const result = await finish(startUnprivileged(['load', '--config', readableConfig, '--warehouse', `duckdb:${warehouse}`]));
+    const result = await finish(spawnCli(['load', '--config', readableConfig, '--warehouse', `duckdb:${warehouse}`], { unprivileged: true }));
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`The DuckDB warehouse ${warehouse} cannot be written (permission denied), and a load writes to it. Make it writable, or give another path with --warehouse duckdb:PATH.`);
     expect(await requestsServed()).toBe(before);
     expect(readdirSync(folder)).toEqual(['stripe.duckdb']);
+  });
+});
+
+describe('what a killed process leaves in the temporary folder', () => {
+  let temp: string;
+  beforeAll(() => {
+    // A temporary folder of the test's own, as TMPDIR of the processes it starts.
+    temp = mkdtempSync(join(tmpdir(), 'stripe-elt-temp-'));
+  });
+  afterAll(() => rmSync(temp, { recursive: true, force: true }));
+
+  it("removes the batch folder of a write killed with SIGKILL when the next one starts, and never a running process's", async () => {
+    const warehouse = join(dir, 'killed-write.duckdb');
+    const env = { TMPDIR: temp };
+    // Folders of a running process (this one), and of a name that does not say its process.
+    mkdirSync(join(temp, `stripe-elt-batches-${process.pid}-live`));
+    mkdirSync(join(temp, 'stripe-elt-batches-Xy12Ab'));
+    // A write that received more than a chunk of records (so that they are in its batch file) and waits for more.
+    const killed = spawnCli(['write', '--warehouse', `duckdb:${warehouse}`], { env });
+    const killedDone = finish(killed);
+    const records = Array.from({ length: 8_000 }, (_, i) => record('customers', customer(`cus_${i}`, 100, { name: `Customer ${i}` })));
+    killed.stdin.write(`${records.join('\n')}\n`);
+    const batchFiles = () => readdirSync(temp).filter((f) => f.startsWith(`stripe-elt-batches-${killed.pid}-`)).flatMap((f) => readdirSync(join(temp, f)).map((file) => join(temp, f, file)));
+    while (!batchFiles().some((file) => statSync(file).size > 0)) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(readFileSync(batchFiles()[0] ?? '', 'utf8')).toContain('"email":"cus_0@example.com"');
+    killed.kill('SIGKILL');
+    expect((await killedDone).code).toBeNull();
+    const left = readdirSync(temp).filter((f) => f.startsWith(`stripe-elt-batches-${killed.pid}-`));
+    expect(left).toHaveLength(1);
+
+    const next = spawnCli(['write', '--warehouse', `duckdb:${warehouse}`], { env });
+    next.stdin.end(`${records.slice(0, 10).join('\n')}\n`);
+    expect((await finish(next)).code).toBe(0);
+    expect(readdirSync(temp).filter((f) => f.startsWith('stripe-elt-batches-')).sort()).toEqual(['stripe-elt-batches-Xy12Ab', `stripe-elt-batches-${process.pid}-live`].sort());
+  });
+
+  it('removes the spill files a DuckDB process killed while spilling left beside the warehouse', async () => {
+    const warehouse = join(dir, 'spilled.duckdb');
+    const spilling = spawn(process.execPath, ['--import', 'tsx', 'test/loaders/spill.ts', warehouse], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const [line] = (await once(spilling.stdout, 'data')) as [Buffer];
+    expect(line.toString()).toBe('spilled\n');
+    spilling.kill('SIGKILL');
+    await once(spilling, 'close');
+    expect(readdirSync(`${warehouse}.tmp`).filter((f) => f.startsWith('duckdb_temp_')).length).toBeGreaterThan(0);
+    const result = await run(['write', '--warehouse', `duckdb:${warehouse}`], `${record('customers', customer('cus_1', 100))}\n`);
+    expect(result.code).toBe(0);
+    expect(existsSync(`${warehouse}.tmp`)).toBe(false);
+    expect((await view(warehouse)).rows.size).toBe(1);
   });
 });
 
