@@ -99,7 +99,10 @@ describe('load', () => {
  */
 function spawnCli(args: readonly string[], options: { env?: NodeJS.ProcessEnv; unprivileged?: boolean } = {}) {
   const user = options.unprivileged && process.getuid?.() === 0 ? { uid: 65_534, gid: 65_534 } : {};
-  return spawn(process.execPath, ['--import', 'tsx', 'connector/cli.ts', ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info', ...options.env }, ...user });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'connector/cli.ts', ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info', ...options.env }, ...user });
+  // A child killed or failing before it read all its input closes its stdin: the rest is of no interest.
+  child.stdin.on('error', () => {});
+  return child;
 }
 
 describe('load where it cannot write', () => {
