@@ -97,7 +97,7 @@ export class BigQueryLoader implements Loader {
   private readonly client: BigQuery;
   private readonly names: WarehouseNames;
   private readonly location: string;
-  /** The datasets and tables (`dataset.table`) known to exist. */
+  /** The datasets, and the tables (as `dataset.table`), known to exist. */
   private readonly datasets = new Set<string>();
   private readonly tables = new Set<string>();
   /** This loader's lease (see LEASE_SECONDS), and whether one of its commits took it. */
@@ -382,12 +382,12 @@ export class BigQueryLoader implements Loader {
 
   async reset(streams: readonly StreamName[] | 'all'): Promise<void> {
     const names = streams === 'all' ? [...STREAM_NAMES] : streams;
+    await this.prepare();
     // The state goes first: a reset stopped half way then leaves tables whose streams are read
     // again from the start, never a state that says rows are loaded when their table is gone.
     const params: Record<string, string> = {};
     names.forEach((stream, i) => (params[`stream_${i}`] = stream));
     const statements = names.map((_, i) => `DELETE FROM ${this.meta('state')} WHERE stream = @stream_${i}`);
-    await this.prepare();
     if (streams === 'all') statements.push(`DELETE FROM ${this.meta('settings')} WHERE key = 'mode'`);
     await this.transaction(statements, params);
     this.known = undefined;
