@@ -8,6 +8,9 @@ export async function reset(loader: Loader, streams: readonly string[], confirme
   for (const stream of streams) {
     if (!isStreamName(stream)) throw new UserError(`--stream ${stream}: there is no such stream. The streams are ${STREAM_NAMES.join(', ')}.`);
   }
+  if (!loader.exists()) {
+    throw new UserError(`There is no stripe-elt warehouse at ${loader.description}: nothing to reset, and nothing was created. Check --warehouse (and, for BigQuery, --dataset-prefix).`);
+  }
   const what = streams.length === 0 ? 'every stream' : streams.join(', ');
   if (!confirmed) {
     throw new UserError(`reset drops the raw data and state of ${what} in ${loader.description}, which cannot be undone. Run it again with --yes to go ahead.`);

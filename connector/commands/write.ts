@@ -15,13 +15,16 @@ export async function write(input: Readable, loader: Loader, echo: ProtocolWrite
       for (const state of states) await echo.send(state);
     },
   });
+  let messages: number;
   try {
-    await readMessages(input, pipeline);
+    messages = await readMessages(input, pipeline);
   } catch (error) {
     await pipeline.abandon();
     throw error;
   }
   await pipeline.flush();
+  // Nor was anything created: opening a warehouse creates nothing that outlives it.
+  if (messages === 0) options.logger?.warn('No messages on stdin: nothing was loaded. write loads the messages that `stripe-elt read` prints, piped to it.');
   if (pipeline.stats.sourceError) {
     throw new UserError(`The source reported an error, and its records up to then were loaded: ${pipeline.stats.sourceError}`, 'system_error');
   }

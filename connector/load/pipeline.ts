@@ -13,6 +13,11 @@ import { parseStreamState, type StreamState } from '../sync/state.js';
 import type { Logger } from '../logger.js';
 import type { Progress } from './progress.js';
 
+/** The refusal of a line of `write`'s input, by its number. */
+export function notAMessage(lineNumber: number, reason: string): UserError {
+  return new UserError(`Line ${lineNumber} of the input is not an Airbyte message (${reason}); nothing after the last committed STATE was written.`);
+}
+
 /** A commit is due at the next STATE after this many records, or this much time. */
 export const DEFAULT_BATCH_RECORDS = 25_000;
 const BATCH_MS = 5_000;
@@ -78,11 +83,14 @@ export class LoadPipeline implements MessageSink {
     }
   }
 
-  /** A RECORD line exactly as `read` prints it: it goes to the batch without being parsed. */
-  async addRecord(line: string | Buffer, stream: string): Promise<void> {
+  /**
+   * A RECORD line exactly as `read` prints it: it goes to the batch without being parsed (a line
+   * that is not JSON fails its commit, and is then named by `inputLine`, its line of the input).
+   */
+  async addRecord(line: string | Buffer, stream: string, inputLine?: number): Promise<void> {
     this.throwIfFailed();
     if (!isStreamName(stream)) throw new UserError(`A record names an unknown stream "${stream}"; the streams are ${STREAM_NAMES.join(', ')}.`);
-    await this.batch.addLine(line, stream);
+    await this.batch.addLine(line, stream, inputLine);
     this.stats.records++;
     this.options.progress?.record(stream);
   }
@@ -156,7 +164,9 @@ export class LoadPipeline implements MessageSink {
       this.options.logger?.debug({ commit: this.stats.commits, records: batch.records, states: [...states.keys()] }, 'committed');
       if (this.options.onCommitted) await this.options.onCommitted(messages);
     } catch (error) {
-      this.failure ??= error;
+      // The warehouse read a line of the input that is not JSON: that line is what went wrong.
+      const malformed = await batch.firstMalformedLine().catch(() => undefined);
+      this.failure ??= malformed ? notAMessage(malformed.inputLine, malformed.reason) : error;
     } finally {
       batch.discard();
     }

@@ -1,27 +1,24 @@
 // `write`'s input: the lines `read` prints, from stdin. Records take a fast path (their bytes go
-// to the batch file unparsed; the warehouse parses them in bulk); every other message is parsed
+// to the batch file unparsed with their line number; the warehouse parses them in bulk, and a
+// line it cannot read fails the commit, named by that number); every other message is parsed
 // and checked here. A line that is not a message, or an input cut in the middle of one, ends the
 // load with a message naming the line, before anything after the last commit is written.
 import { createReadStream, fstatSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { UserError } from '../errors.js';
 import type { AirbyteMessage, StreamStateMessage } from '../protocol/messages.js';
-import type { LoadPipeline } from './pipeline.js';
+import { notAMessage, type LoadPipeline } from './pipeline.js';
 
 const RECORD_PREFIX = Buffer.from('{"type":"RECORD","record":{"stream":"');
 const QUOTE = 0x22;
 const NEWLINE = 0x0a;
-
-function notAMessage(lineNumber: number, reason: string): UserError {
-  return new UserError(`Line ${lineNumber} of the input is not an Airbyte message (${reason}); nothing after the last committed STATE was written.`);
-}
 
 async function handleLine(pipeline: LoadPipeline, line: Buffer, lineNumber: number): Promise<void> {
   if (line.length === 0) return;
   if (line.subarray(0, RECORD_PREFIX.length).equals(RECORD_PREFIX)) {
     const end = line.indexOf(QUOTE, RECORD_PREFIX.length);
     const stream = line.subarray(RECORD_PREFIX.length, end).toString('utf8');
-    await pipeline.addRecord(line, stream);
+    await pipeline.addRecord(line, stream, lineNumber);
     return;
   }
   let message: unknown;
@@ -35,7 +32,7 @@ async function handleLine(pipeline: LoadPipeline, line: Buffer, lineNumber: numb
   if (typed.type === 'RECORD') {
     const record = (typed as { record?: { stream?: unknown; data?: unknown } }).record;
     if (!record || typeof record.stream !== 'string' || !record.data || typeof record.data !== 'object') throw notAMessage(lineNumber, 'a RECORD needs record.stream and record.data');
-    await pipeline.addRecord(JSON.stringify({ type: 'RECORD', record }), record.stream);
+    await pipeline.addRecord(JSON.stringify({ type: 'RECORD', record }), record.stream, lineNumber);
     return;
   }
   if (typed.type === 'STATE') {
@@ -56,17 +53,19 @@ export function standardInput(): Readable {
   return fstatSync(0).isFile() ? createReadStream('', { fd: 0, highWaterMark: 1 << 20, autoClose: false }) : process.stdin;
 }
 
-/** Feeds every line of `input` to the pipeline; returns the number of lines. */
+/** Feeds every line of `input` to the pipeline; returns the number of messages (lines that are not empty). */
 export async function readMessages(input: Readable, pipeline: LoadPipeline): Promise<number> {
   // The start of a line not yet ended, in pieces: a long line is joined once, when it ends.
   let pieces: Buffer[] = [];
   let lineNumber = 0;
+  let messages = 0;
   for await (const chunk of input as AsyncIterable<Buffer>) {
     let start = 0;
     for (let end = chunk.indexOf(NEWLINE); end >= 0; end = chunk.indexOf(NEWLINE, start)) {
       lineNumber++;
       const line = pieces.length > 0 ? Buffer.concat([...pieces, chunk.subarray(start, end)]) : chunk.subarray(start, end);
       pieces = [];
+      if (line.length > 0) messages++;
       await handleLine(pipeline, line, lineNumber);
       start = end + 1;
     }
@@ -80,7 +79,8 @@ export async function readMessages(input: Readable, pipeline: LoadPipeline): Pro
     } catch {
       throw new UserError(`The input ends in the middle of a message (line ${lineNumber}): it was cut short. Nothing after the last committed STATE was written.`);
     }
+    messages++;
     await handleLine(pipeline, last, lineNumber);
   }
-  return lineNumber;
+  return messages;
 }

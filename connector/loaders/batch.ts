@@ -2,7 +2,7 @@
 // Airbyte RECORD message with its arrival order (`seq`) in front. Records are written as they
 // come, so memory stays flat whatever the batch's size; the warehouse reads the file in bulk
 // (DuckDB's read_json, a BigQuery load job).
-import { createWriteStream, mkdtempSync, rmSync, type WriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, readdirSync, rmSync, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StreamName } from '../streams/catalog.js';
@@ -13,12 +13,49 @@ const NEWLINE = 0x0a;
  * (over a million in a large load) cost more system time than the rest of the batch's work.
  */
 const CHUNK_BYTES = 1 << 20;
+/** Batch folders are named `stripe-elt-batches-PID-…`, for the process that owns them. */
+const FOLDER_PREFIX = 'stripe-elt-batches-';
 let batchesDir: string | undefined;
+
+/** Whether a process of this id is running (another user's cannot be signalled, but it runs). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the batch folders of processes that are no longer running: a process killed with
+ * SIGKILL cannot remove its own, and its batches hold customers' names and emails in clear.
+ * Never the folder of a running process, nor one named otherwise.
+ */
+function removeFoldersOfEndedProcesses(): void {
+  const owner = new RegExp(`^${FOLDER_PREFIX}(\\d+)-`);
+  let entries: string[];
+  try {
+    entries = readdirSync(tmpdir());
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    const pid = Number(owner.exec(entry)?.[1] ?? Number.NaN);
+    if (!Number.isInteger(pid) || pid === process.pid || running(pid)) continue;
+    try {
+      rmSync(join(tmpdir(), entry), { recursive: true, force: true });
+    } catch {
+      // another user's: theirs to remove
+    }
+  }
+}
 
 /** This process's folder of batch files, removed as the process exits. */
 function directory(): string {
   if (batchesDir === undefined) {
-    const dir = mkdtempSync(join(tmpdir(), 'stripe-elt-batches-'));
+    removeFoldersOfEndedProcesses();
+    const dir = mkdtempSync(join(tmpdir(), `${FOLDER_PREFIX}${process.pid}-`));
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     batchesDir = dir;
   }
@@ -31,6 +68,8 @@ export class BatchFile {
   records = 0;
   /** Streams with records in the batch. */
   readonly streams = new Set<StreamName>();
+  /** The line of the input each line came from, by `seq - 1`, for lines that came from one (`write`). */
+  private readonly inputLines: number[] = [];
   /** Opened with the first record: a batch that stays empty leaves no file. */
   private out: WriteStream | undefined;
   /** Lines not yet handed to the file, in `chunk[0, used)`. */
@@ -41,11 +80,12 @@ export class BatchFile {
 
   /**
    * Adds a RECORD line (`{"type":"RECORD","record":{…}}`, as `read` prints it), as text or as the
-   * bytes it arrived in.
+   * bytes it arrived in, and the line of the input it was, if it came from one.
    */
-  async addLine(line: string | Buffer, stream: StreamName): Promise<void> {
+  async addLine(line: string | Buffer, stream: StreamName, inputLine?: number): Promise<void> {
     this.records++;
     this.streams.add(stream);
+    if (inputLine !== undefined) this.inputLines[this.records - 1] = inputLine;
     // Everything up to the wait happens at once, so lines keep their order however many callers wait.
     const prefix = `{"seq":${this.records},`;
     const size = prefix.length + (typeof line === 'string' ? Buffer.byteLength(line) : line.length);
@@ -100,6 +140,35 @@ export class BatchFile {
     const out = this.out;
     if (!out) return;
     await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+  }
+
+  /**
+   * The first line of the batch that is not JSON, by its line of the input, if it came from one.
+   * `write` puts RECORD lines in the batch unparsed, and a warehouse that fails to read one names
+   * the place in the batch file, not in the input: this is read only after a commit failed.
+   */
+  async firstMalformedLine(): Promise<{ inputLine: number; reason: string } | undefined> {
+    if (this.inputLines.length === 0 || !this.out) return undefined;
+    let seq = 0;
+    let rest: Buffer = Buffer.alloc(0);
+    for await (const chunk of createReadStream(this.path) as AsyncIterable<Buffer>) {
+      const data = rest.length > 0 ? Buffer.concat([rest, chunk]) : chunk;
+      let start = 0;
+      for (let end = data.indexOf(NEWLINE); end >= 0; end = data.indexOf(NEWLINE, start)) {
+        seq++;
+        // The line as it arrived: the batch file holds it with `{"seq":N,` in place of its `{`.
+        const line = `{${data.subarray(start + `{"seq":${seq},`.length, end).toString('utf8')}`;
+        start = end + 1;
+        try {
+          JSON.parse(line);
+        } catch (error) {
+          const inputLine = this.inputLines[seq - 1];
+          return inputLine === undefined ? undefined : { inputLine, reason: (error as Error).message };
+        }
+      }
+      rest = data.subarray(start);
+    }
+    return undefined;
   }
 
   discard(): void {

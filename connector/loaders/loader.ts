@@ -54,8 +54,15 @@ export function rawRow(row: Record<string, unknown>): RawRow {
 export interface Loader {
   /** `duckdb:stripe.duckdb`, `bigquery:my-project`: for messages. */
   readonly description: string;
-  /** Creates what is missing (schemas, bookkeeping tables); DuckDB fails at once if another load holds the file (BigQuery, at the first commit: see its lease). */
+  /**
+   * Checks, before any work and creating nothing, that the warehouse can be written and is a
+   * stripe-elt warehouse or a new one (tables of ours with other columns are refused); DuckDB
+   * also fails at once if another process holds the file (BigQuery, at the first commit: see its
+   * lease). The first commit creates the schemas (datasets) and tables.
+   */
   open(): Promise<void>;
+  /** Whether the warehouse holds stripe-elt's bookkeeping: false for a new one, until its first commit. */
+  exists(): boolean;
   /** The mode (test or live) of the data the warehouse holds, if it holds any. */
   mode(): Promise<Mode | null>;
   /** The platform account (`acct_…`) whose data the warehouse holds, once a commit recorded it. */

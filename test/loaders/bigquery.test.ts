@@ -7,24 +7,76 @@ import { BigQuery } from '@google-cloud/bigquery';
 import { OAuth2Client } from 'google-auth-library';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse as parseSql } from 'sql-parser-cst';
+import { reset } from '../../connector/commands/reset.js';
 import { BigQueryLoader } from '../../connector/loaders/bigquery/bigquery-loader.js';
 import { bigqueryWarehouse, commit, customer, state, type TestWarehouse } from './warehouses.js';
 
 let warehouse: TestWarehouse | undefined;
+
+/** Makes the lease in the warehouse this many seconds old, as if its load had not committed since. */
+async function ageLease(on: TestWarehouse, seconds: number): Promise<void> {
+  const [job] = await clientOf(on).createQueryJob({ query: `UPDATE \`test-project.stripe_elt.settings\` SET value = CAST(UNIX_SECONDS(CURRENT_TIMESTAMP()) - ${seconds} AS STRING) WHERE key = 'writer_at'` });
+  await job.getQueryResults();
+}
+
+/** A BigQuery client of the warehouse's local endpoint, for what a test does beside the loader. */
+function clientOf(on: TestWarehouse): BigQuery {
+  return new BigQuery({ projectId: 'test-project', apiEndpoint: on.fake?.url ?? '', authClient: new OAuth2Client({ credentials: { access_token: 'test-token' } }) });
+}
 afterEach(async () => {
   await warehouse?.close();
   warehouse = undefined;
 });
 
 describe('the BigQuery warehouse', () => {
-  it('creates its datasets in the location asked, with the prefix asked', async () => {
+  it('creates nothing on opening, and its datasets at the first commit, in the location asked, with the prefix asked', async () => {
     warehouse = await bigqueryWarehouse({ datasetPrefix: 'acme_', location: 'EU' });
+    expect(warehouse.fake?.requests.filter((r) => r.method !== 'GET')).toEqual([]);
+    expect(warehouse.loader.exists()).toBe(false);
+    await commit(warehouse.loader, [['customers', customer('cus_1', 100)]]);
     const created = warehouse.fake?.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/datasets')).map((r) => r.body as { datasetReference: { datasetId: string }; location: string });
     expect(created?.map((d) => [d.datasetReference.datasetId, d.location])).toEqual([
       ['acme_stripe_raw', 'EU'],
       ['acme_stripe_marts', 'EU'],
       ['acme_stripe_elt', 'EU'],
     ]);
+    expect(warehouse.loader.exists()).toBe(true);
+  });
+
+  it('refuses, on opening and before any load job, a table of ours whose schema is not ours, naming it and the difference', async () => {
+    warehouse = await bigqueryWarehouse();
+    const client = clientOf(warehouse);
+    await client.createDataset('stripe_raw');
+    await client.dataset('stripe_raw').createTable('charges', { schema: { fields: [{ name: 'x', type: 'INT64' }] } });
+    // What opening says, and the requests it sent that were not reads.
+    const opening = async () => {
+      const from = warehouse?.fake?.requests.length ?? 0;
+      const loader = new BigQueryLoader('test-project', { apiEndpoint: warehouse?.fake?.url ?? '', accessToken: 'test-token' });
+      const failure = await loader.open().then(() => 'opened', (error: Error) => error.message);
+      return { failure, writes: (warehouse?.fake?.requests ?? []).slice(from).filter((r) => r.method !== 'GET') };
+    };
+    expect(await opening()).toEqual({
+      failure:
+        "bigquery:test-project is not a stripe-elt warehouse: its table stripe_raw.charges has other columns than stripe-elt's (it has x INTEGER, which stripe-elt's has not; " +
+        'it lacks account_id STRING, id STRING, livemode BOOLEAN, created TIMESTAMP, is_deleted BOOLEAN, observed_at TIMESTAMP, synced_at TIMESTAMP, data JSON). ' +
+        "Nothing was written to it; give stripe-elt's datasets another name with --dataset-prefix, or another project.",
+      writes: [],
+    });
+    await client.dataset('stripe_raw').table('charges').delete();
+    await client.createDataset('stripe_elt');
+    await client.dataset('stripe_elt').createTable('state', { schema: { fields: [{ name: 'stream', type: 'STRING' }, { name: 'state', type: 'STRING' }, { name: 'updated_at', type: 'TIMESTAMP' }] } });
+    const bookkeeping = await opening();
+    expect(bookkeeping.failure).toMatch(/^bigquery:test-project is not a stripe-elt warehouse: its table stripe_elt\.state has other columns than stripe-elt's \(state is STRING, not JSON\)\./);
+    expect(bookkeeping.writes).toEqual([]);
+    expect(warehouse.fake?.jobConfigurations('load')).toEqual([]);
+  });
+
+  it('says, asked to reset a project that holds no stripe-elt warehouse, that it holds none, and creates no dataset', async () => {
+    warehouse = await bigqueryWarehouse();
+    await expect(reset(warehouse.loader, [], true)).rejects.toThrow(
+      'There is no stripe-elt warehouse at bigquery:test-project: nothing to reset, and nothing was created. Check --warehouse (and, for BigQuery, --dataset-prefix).',
+    );
+    expect(warehouse.fake?.requests.filter((r) => r.method !== 'GET')).toEqual([]);
   });
 
   it('partitions raw tables by the day objects were created, and clusters them by account', async () => {
@@ -107,15 +159,38 @@ describe('the BigQuery warehouse', () => {
     await commit(second, [['customers', customer('cus_second', 200)]]);
     expect((await second.readRows('customers')).map((r) => r.id)).toEqual(['cus_first', 'cus_second']);
     // The second dies without closing; 16 minutes after its last commit, a third takes over.
-    const client = new BigQuery({ projectId: 'test-project', apiEndpoint: warehouse.fake?.url ?? '', authClient: new OAuth2Client({ credentials: { access_token: 'test-token' } }) });
-    const [aging] = await client.createQueryJob({ query: "UPDATE `test-project.stripe_elt.settings` SET value = CAST(UNIX_SECONDS(CURRENT_TIMESTAMP()) - 16 * 60 AS STRING) WHERE key = 'writer_at'" });
-    await aging.getQueryResults();
+    await ageLease(warehouse, 16 * 60);
     const third = new BigQueryLoader('test-project', { apiEndpoint: warehouse.fake?.url ?? '', accessToken: 'test-token' });
     await third.open();
     await commit(third, [['customers', customer('cus_third', 300)]]);
-    await expect(commit(second, [['customers', customer('cus_late', 400)]])).rejects.toThrow(/Another load is writing to bigquery:test-project/);
+    await expect(commit(second, [['customers', customer('cus_late', 400)]])).rejects.toThrow(/^Another load took bigquery:test-project over after the lease of this one lapsed/);
     expect((await third.readRows('customers')).map((r) => r.id)).toEqual(['cus_first', 'cus_second', 'cus_third']);
     await third.close();
+  });
+
+  it("refuses the commit of a load whose lease lapsed and was taken over meanwhile, writing nothing: the warehouse keeps the other load's data and mode", async () => {
+    warehouse = await bigqueryWarehouse();
+    const first = warehouse.loader;
+    await commit(first, [['customers', customer('cus_first', 100)]], { customers: state({ acct_1: { events: { cursor: 100, seen: [] } } }) });
+    // The first load's lease lapses: its last commit is 16 minutes old.
+    await ageLease(warehouse, 16 * 60);
+    // Another load takes the warehouse over, empties it, loads live-mode data, and ends.
+    const second = new BigQueryLoader('test-project', { apiEndpoint: warehouse.fake?.url ?? '', accessToken: 'test-token' });
+    await second.open();
+    await second.reset('all');
+    const secondState = state({ acct_1: { events: { cursor: 200, seen: [] } } });
+    await commit(second, [['customers', { ...customer('cus_second', 200), livemode: true }]], { customers: secondState });
+    await second.close();
+    // The first load goes on, with the test mode and states it remembers: refused.
+    await expect(commit(first, [['customers', customer('cus_late', 300)]], { customers: state({ acct_1: { events: { cursor: 300, seen: [] } } }) })).rejects.toThrow(
+      'Another load took bigquery:test-project over after the lease of this one lapsed (its last commit was more than 15 minutes ago), so what this load knew of the ' +
+        "warehouse's states and mode no longer holds: this commit wrote nothing. Run it again; it goes on from the warehouse's last commit.",
+    );
+    const reader = new BigQueryLoader('test-project', { apiEndpoint: warehouse.fake?.url ?? '', accessToken: 'test-token' });
+    await reader.open();
+    expect((await reader.readRows('customers')).map((row) => [row.id, row.livemode])).toEqual([['cus_second', true]]);
+    expect(await reader.mode()).toBe('live');
+    expect(await reader.states()).toEqual(new Map([['customers', secondState]]));
   });
 
   it('asks BigQuery for the states and the mode at its first commit only: its own commits are what changes them', async () => {
@@ -177,7 +252,7 @@ describe("load's example query for BigQuery", () => {
     ]);
     const example = /^bq query --use_legacy_sql=false '(.*)'$/.exec(warehouse.loader.queryExample());
     expect(example).not.toBeNull();
-    const client = new BigQuery({ projectId: 'test-project', apiEndpoint: warehouse.fake?.url ?? '', authClient: new OAuth2Client({ credentials: { access_token: 'test-token' } }) });
+    const client = clientOf(warehouse);
     const [job] = await client.createQueryJob({ query: example?.[1] ?? '', useLegacySql: false });
     const [rows] = await job.getQueryResults();
     expect(rows.map((r: { account_id: string; charges: number; amount: number }) => [r.account_id, Number(r.charges), Number(r.amount)])).toEqual([['acct_1', 2, 1200]]);

@@ -1,6 +1,9 @@
-// The loading commands as processes: load's summary and progress, one writer at a time, a load
-// killed with SIGKILL and run again, write's echoed states and its refusal of broken input, reset.
-import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+// The loading commands as processes: load's summary and progress, one writer at a time, what load
+// refuses before reading Stripe, a load killed with SIGKILL and run again, write's echoed states
+// and its refusal of broken input, reset.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -9,7 +12,7 @@ import { DuckDBLoader, sizeInBytes } from '../../connector/loaders/duckdb/duckdb
 import { startSimulator, type RunningSimulator } from '../simulator/index.js';
 import { control } from '../simulator-spec/helpers.js';
 import { compareWithTruth, configFor, recordKey, type Message } from '../connector/helpers.js';
-import { warehouseView } from './warehouses.js';
+import { commit, customer, record, warehouseView } from './warehouses.js';
 import { finishCli, startCli } from '../cli-process.js';
 
 const start = (args: readonly string[], input?: string, logLevel?: string) => startCli(args, { ...(input !== undefined ? { input } : {}), ...(logLevel ? { logLevel } : {}) });
@@ -65,23 +68,141 @@ describe('load', () => {
     expect((await compareWithTruth(sim, rows)).missing).toEqual([]);
   });
 
-  it('refuses a second load on the same file at once, saying another load is running', async () => {
+  it("refuses a second load on the same file at once, before any request to Stripe, naming the first load's process", async () => {
     const warehouse = join(dir, 'locked.duckdb');
-    await control(sim, 'faults', { latency_ms: 100 });
+    // The first load's requests wait half a minute for their answers: it holds the file until it is stopped.
+    await control(sim, 'faults', { latency_ms: 30_000 });
     const before = await requestsServed();
     const first = start(['load', '--config', config, '--warehouse', `duckdb:${warehouse}`]);
     const firstDone = finish(first);
-    // The first load holds the file once it reads from Stripe.
     while ((await requestsServed()) === before) await new Promise((resolve) => setTimeout(resolve, 20));
-    const started = performance.now();
-    const second = await run(['load', '--config', config, '--warehouse', `duckdb:${warehouse}`]);
-    const seconds = (performance.now() - started) / 1000;
-    const firstResult = await firstDone;
+    // The second load reads from a Stripe of its own, which counts every request it would make.
+    const other = await startSimulator({ seed: 'load-cli-second', objects: 100, accounts: 1, rateLimits: { test: 0, endpoint: 0 } });
+    const otherConfig = join(dir, 'other-config.json');
+    writeFileSync(otherConfig, JSON.stringify(configFor(other)));
+    const second = await run(['load', '--config', otherConfig, '--warehouse', `duckdb:${warehouse}`]);
+    first.kill('SIGKILL');
+    await firstDone;
     await control(sim, 'faults', { latency_ms: 0 });
+    const otherRequests = (await control<{ total: number }>(other, 'stats')).total;
+    await other.close();
     expect(second.code).toBe(1);
-    expect(second.stderr).toMatch(new RegExp(`Another load is running on ${warehouse} \\(process ${first.pid}\\): one writer at a time`));
-    expect(seconds).toBeLessThan(5);
-    expect(firstResult.code).toBe(0);
+    expect(second.stderr).toContain(`Another stripe-elt load is running on ${warehouse} (process ${first.pid}): one writer at a time. Wait for it to finish, or stop it.`);
+    expect(otherRequests).toBe(0);
+  });
+});
+
+/**
+ * Starts stripe-elt with its stdin open for the test to write to (`startCli` ends it at once);
+ * `unprivileged`: as a user without root's power to write anywhere, so that file permissions
+ * apply to it as to a user.
+ */
+function spawnCli(args: readonly string[], options: { env?: NodeJS.ProcessEnv; unprivileged?: boolean } = {}) {
+  const user = options.unprivileged && process.getuid?.() === 0 ? { uid: 65_534, gid: 65_534 } : {};
+  const child = spawn(process.execPath, ['--import', 'tsx', 'connector/cli.ts', ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info', ...options.env }, ...user });
+  // A child killed or failing before it read all its input closes its stdin: the rest is of no interest.
+  child.stdin.on('error', () => {});
+  return child;
+}
+
+describe('load where it cannot write', () => {
+  let place: string;
+  let readableConfig: string;
+  beforeAll(() => {
+    // Readable by the unprivileged user, as the folders a user loads into are.
+    place = mkdtempSync(join(tmpdir(), 'stripe-elt-permissions-'));
+    chmodSync(place, 0o755);
+    readableConfig = join(place, 'config.json');
+    writeFileSync(readableConfig, JSON.stringify(configFor(sim)), { mode: 0o644 });
+  });
+  afterAll(() => rmSync(place, { recursive: true, force: true }));
+
+  /** A warehouse loaded before, in its own folder. */
+  async function loadedWarehouse(name: string): Promise<{ folder: string; warehouse: string }> {
+    const folder = join(place, name);
+    mkdirSync(folder, { mode: 0o777 });
+    chmodSync(folder, 0o777);
+    const warehouse = join(folder, 'stripe.duckdb');
+    const loader = new DuckDBLoader(warehouse);
+    await loader.open();
+    await commit(loader, [['customers', customer('cus_1', 100)]]);
+    await loader.close();
+    return { folder, warehouse };
+  }
+
+  it('refuses a writable warehouse in a read-only folder before any request to Stripe, naming the folder and the journal DuckDB writes there', async () => {
+    const { folder, warehouse } = await loadedWarehouse('read-only-folder');
+    chmodSync(warehouse, 0o666);
+    chmodSync(folder, 0o555);
+    const before = { requests: await requestsServed(), bytes: readFileSync(warehouse) };
+    const result = await finish(spawnCli(['load', '--config', readableConfig, '--warehouse', `duckdb:${warehouse}`], { unprivileged: true }));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `Cannot write in the folder ${folder} (permission denied): DuckDB writes its journal stripe.duckdb.wal beside the warehouse ${warehouse}. ` +
+        'Make the folder writable, or give another path with --warehouse duckdb:PATH.',
+    );
+    expect(await requestsServed()).toBe(before.requests);
+    expect(readdirSync(folder)).toEqual(['stripe.duckdb']);
+    expect(readFileSync(warehouse).equals(before.bytes)).toBe(true);
+  });
+
+  it('refuses a read-only warehouse before any request to Stripe', async () => {
+    const { folder, warehouse } = await loadedWarehouse('read-only-file');
+    chmodSync(warehouse, 0o444);
+    const before = await requestsServed();
+    const result = await finish(spawnCli(['load', '--config', readableConfig, '--warehouse', `duckdb:${warehouse}`], { unprivileged: true }));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`The DuckDB warehouse ${warehouse} cannot be written (permission denied), and a load writes to it. Make it writable, or give another path with --warehouse duckdb:PATH.`);
+    expect(await requestsServed()).toBe(before);
+    expect(readdirSync(folder)).toEqual(['stripe.duckdb']);
+  });
+});
+
+describe('what a killed process leaves in the temporary folder', () => {
+  let temp: string;
+  beforeAll(() => {
+    // A temporary folder of the test's own, as TMPDIR of the processes it starts.
+    temp = mkdtempSync(join(tmpdir(), 'stripe-elt-temp-'));
+  });
+  afterAll(() => rmSync(temp, { recursive: true, force: true }));
+
+  it("removes the batch folder of a write killed with SIGKILL when the next one starts, and never a running process's", async () => {
+    const warehouse = join(dir, 'killed-write.duckdb');
+    const env = { TMPDIR: temp };
+    // Folders of a running process (this one), and of a name that does not say its process.
+    mkdirSync(join(temp, `stripe-elt-batches-${process.pid}-live`));
+    mkdirSync(join(temp, 'stripe-elt-batches-Xy12Ab'));
+    // A write that received more than a chunk of records (so that they are in its batch file) and waits for more.
+    const killed = spawnCli(['write', '--warehouse', `duckdb:${warehouse}`], { env });
+    const killedDone = finish(killed);
+    const records = Array.from({ length: 8_000 }, (_, i) => record('customers', customer(`cus_${i}`, 100, { name: `Customer ${i}` })));
+    killed.stdin.write(`${records.join('\n')}\n`);
+    const batchFiles = () => readdirSync(temp).filter((f) => f.startsWith(`stripe-elt-batches-${killed.pid}-`)).flatMap((f) => readdirSync(join(temp, f)).map((file) => join(temp, f, file)));
+    while (!batchFiles().some((file) => statSync(file).size > 0)) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(readFileSync(batchFiles()[0] ?? '', 'utf8')).toContain('"email":"cus_0@example.com"');
+    killed.kill('SIGKILL');
+    expect((await killedDone).code).toBeNull();
+    const left = readdirSync(temp).filter((f) => f.startsWith(`stripe-elt-batches-${killed.pid}-`));
+    expect(left).toHaveLength(1);
+
+    const next = spawnCli(['write', '--warehouse', `duckdb:${warehouse}`], { env });
+    next.stdin.end(`${records.slice(0, 10).join('\n')}\n`);
+    expect((await finish(next)).code).toBe(0);
+    expect(readdirSync(temp).filter((f) => f.startsWith('stripe-elt-batches-')).sort()).toEqual(['stripe-elt-batches-Xy12Ab', `stripe-elt-batches-${process.pid}-live`].sort());
+  });
+
+  it('removes the spill files a DuckDB process killed while spilling left beside the warehouse', async () => {
+    const warehouse = join(dir, 'spilled.duckdb');
+    const spilling = spawn(process.execPath, ['--import', 'tsx', 'test/loaders/spill.ts', warehouse], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const [line] = (await once(spilling.stdout, 'data')) as [Buffer];
+    expect(line.toString()).toBe('spilled\n');
+    spilling.kill('SIGKILL');
+    await once(spilling, 'close');
+    expect(readdirSync(`${warehouse}.tmp`).filter((f) => f.startsWith('duckdb_temp_')).length).toBeGreaterThan(0);
+    const result = await run(['write', '--warehouse', `duckdb:${warehouse}`], `${record('customers', customer('cus_1', 100))}\n`);
+    expect(result.code).toBe(0);
+    expect(existsSync(`${warehouse}.tmp`)).toBe(false);
+    expect((await view(warehouse)).rows.size).toBe(1);
   });
 });
 
@@ -207,6 +328,17 @@ describe('write', () => {
     expect((await view(tiny)).rows.size).toBe(0);
   });
 
+  it('fed no messages at all, says so, creates no warehouse file, and succeeds', async () => {
+    const warehouse = join(dir, 'nothing.duckdb');
+    for (const input of ['', '\n\n']) {
+      const result = await run(['write', '--warehouse', `duckdb:${warehouse}`], input);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toContain('"msg":"No messages on stdin: nothing was loaded. write loads the messages that `stripe-elt read` prints, piped to it."');
+      expect(readdirSync(dir).filter((f) => f.startsWith('nothing.duckdb'))).toEqual([]);
+    }
+  });
+
   it('fed a line that is not a message, fails naming the line', async () => {
     const warehouse = join(dir, 'invalid.duckdb');
     const broken = [...messages.slice(0, 10), 'this is not json', ...messages.slice(10)];
@@ -237,5 +369,14 @@ describe('reset', () => {
     const unknown = await run(['reset', '--warehouse', `duckdb:${warehouse}`, '--stream', 'widgets', '--yes']);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('--stream widgets: there is no such stream.');
+  });
+
+  it('says there is no warehouse at a path that holds none, and creates nothing there', async () => {
+    const misspelled = join(dir, 'stirpe.duckdb');
+    const result = await run(['reset', '--warehouse', `duckdb:${misspelled}`, '--yes']);
+    expect(result.code).toBe(1);
+    expect(result.stdout).not.toContain('Dropped');
+    expect(result.stderr).toContain(`There is no stripe-elt warehouse at duckdb:${misspelled}: nothing to reset, and nothing was created. Check --warehouse (and, for BigQuery, --dataset-prefix).`);
+    expect(readdirSync(dir).filter((f) => f.startsWith('stirpe'))).toEqual([]);
   });
 });

@@ -3,9 +3,11 @@
 // Google way (Application Default Credentials, GOOGLE_APPLICATION_CREDENTIALS). A batch goes up
 // with a load job (newline-delimited JSON) into a staging table, then one multi-statement
 // transaction merges it into the raw tables under the newest-state rule, stores the states and
-// marks deleted what completed backfills no longer list. No streaming inserts.
+// marks deleted what completed backfills no longer list. No streaming inserts. Opening checks
+// that the tables of ours that exist have our schema, and creates nothing: the first commit
+// creates the datasets and tables.
 import { randomUUID } from 'node:crypto';
-import { BigQuery, type Dataset, type Job, type TableField, type TableMetadata } from '@google-cloud/bigquery';
+import { BigQuery, type Job, type TableField, type TableMetadata } from '@google-cloud/bigquery';
 import { OAuth2Client } from 'google-auth-library';
 import type { Mode } from '../../config.js';
 import { UserError } from '../../errors.js';
@@ -14,6 +16,7 @@ import type { StreamState } from '../../sync/state.js';
 import type { BatchFile } from '../batch.js';
 import { batchMode, batchPlatform, rawRow, storedStates, warehouseNames, type CommitResult, type Loader, type RawRow, type WarehouseNames } from '../loader.js';
 import { newCompleteBackfills } from '../sweeps.js';
+import { columnDifferences, otherColumns } from '../table-check.js';
 import type { WarehouseOptions } from '../warehouse.js';
 
 const RAW_FIELDS: TableField[] = [
@@ -38,6 +41,20 @@ const SETTINGS_FIELDS: TableField[] = [
   { name: 'value', type: 'STRING', mode: 'REQUIRED' },
 ];
 
+/** The bookkeeping tables of the meta dataset, by name. */
+const META_FIELDS: ReadonlyMap<string, TableField[]> = new Map([
+  ['state', STATE_FIELDS],
+  ['settings', SETTINGS_FIELDS],
+]);
+
+/** The names the API gives the types in a table's schema (BOOL is BOOLEAN, INT64 is INTEGER). */
+const LEGACY_TYPES: Record<string, string> = { BOOL: 'BOOLEAN', INT64: 'INTEGER', FLOAT64: 'FLOAT', STRUCT: 'RECORD' };
+
+/** A schema's fields, name to type, in the API's names. */
+function fieldTypes(fields: readonly TableField[]): Map<string, string> {
+  return new Map(fields.map((f) => [String(f.name), LEGACY_TYPES[String(f.type).toUpperCase()] ?? String(f.type).toUpperCase()]));
+}
+
 /** The batch file's lines, as the staging table holds them. */
 const BATCH_FIELDS: TableField[] = [
   { name: 'seq', type: 'INT64' },
@@ -56,13 +73,19 @@ const BATCH_FIELDS: TableField[] = [
 const BATCH_TABLE = 'batch';
 
 /**
- * BigQuery has no lock: a load holds the warehouse with a lease in the settings table, taken and
- * renewed by each of its commits, in the commit's transaction. Another load's commit fails while
- * the lease is younger than this; a load that died frees the warehouse this long after its last
- * commit.
+ * BigQuery has no lock: a load holds the warehouse with a lease in the settings table (the writer's
+ * id and the time of its last commit), taken and renewed by each of its commits, in the commit's
+ * transaction. Another load's commit fails while the lease is younger than this; a load that died
+ * frees the warehouse this long after its last commit.
  */
 const LEASE_SECONDS = 15 * 60;
 const LEASE_TAKEN = 'stripe-elt: another load holds this warehouse';
+const LEASE_LOST = 'stripe-elt: another load took this warehouse over';
+
+/** A create that found the dataset or table made meanwhile (by another load) has nothing to do. */
+function alreadyExists(error: unknown): void {
+  if ((error as { code?: unknown }).code !== 409) throw error;
+}
 
 /** A field of the record's data, as text. */
 function field(name: string): string {
@@ -74,14 +97,16 @@ export class BigQueryLoader implements Loader {
   private readonly client: BigQuery;
   private readonly names: WarehouseNames;
   private readonly location: string;
+  /** The datasets, and the tables (as `dataset.table`), known to exist. */
+  private readonly datasets = new Set<string>();
   private readonly tables = new Set<string>();
   /** This loader's lease (see LEASE_SECONDS), and whether one of its commits took it. */
   private readonly writer = randomUUID();
   private leased = false;
   /**
    * The states and mode as this loader's last commit left them, so that the next commit need not
-   * ask BigQuery (each query job costs a second or more). Only a commit that holds the lease
-   * succeeds, so no other load can have changed them in between.
+   * ask BigQuery (each query job costs a second or more). A later commit succeeds only if the
+   * lease is still this loader's (see `transaction`), so no other load has changed them in between.
    */
   private known: { states: Map<StreamName, StreamState>; mode: Mode | null; platform: string | null } | undefined;
 
@@ -129,13 +154,22 @@ export class BigQueryLoader implements Loader {
     return { job, rows: rows as Record<string, unknown>[] };
   }
 
-  /** Runs the statements in one transaction, which first takes or renews this loader's lease. */
+  /**
+   * Runs the statements in one transaction, which first takes or renews this loader's lease. The
+   * first commit takes it if no other load holds a live one. Every later commit asserts that the
+   * lease is still this loader's: another load takes the writer row over once this one's lease
+   * lapses (and deletes it when it ends), and writer ids are never reused, so a row that is
+   * still ours means nobody wrote in between, and the states and mode this loader remembers hold.
+   */
   private async transaction(statements: readonly string[], params: Record<string, string | number | boolean>): Promise<Job> {
     const settings = this.meta('settings');
-    const lease = [
-      `ASSERT NOT EXISTS (
+    const held = this.leased
+      ? `ASSERT EXISTS (SELECT 1 FROM ${settings} WHERE key = 'writer' AND value = @writer) AS '${LEASE_LOST}'`
+      : `ASSERT NOT EXISTS (
          SELECT 1 FROM ${settings} AS w JOIN ${settings} AS t ON t.key = 'writer_at'
-         WHERE w.key = 'writer' AND w.value != @writer AND SAFE_CAST(t.value AS INT64) > UNIX_SECONDS(CURRENT_TIMESTAMP()) - ${LEASE_SECONDS}) AS '${LEASE_TAKEN}'`,
+         WHERE w.key = 'writer' AND w.value != @writer AND SAFE_CAST(t.value AS INT64) > UNIX_SECONDS(CURRENT_TIMESTAMP()) - ${LEASE_SECONDS}) AS '${LEASE_TAKEN}'`;
+    const lease = [
+      held,
       `DELETE FROM ${settings} WHERE key IN ('writer', 'writer_at')`,
       `INSERT INTO ${settings} (key, value) VALUES ('writer', @writer), ('writer_at', CAST(UNIX_SECONDS(CURRENT_TIMESTAMP()) AS STRING))`,
     ];
@@ -144,7 +178,17 @@ export class BigQueryLoader implements Loader {
       this.leased = true;
       return job;
     } catch (error) {
-      if (!(error as Error).message.includes(LEASE_TAKEN)) throw error;
+      const message = (error as Error).message;
+      if (message.includes(LEASE_LOST)) {
+        this.leased = false;
+        this.known = undefined;
+        throw new UserError(
+          `Another load took ${this.description} over after the lease of this one lapsed (its last commit was more than ${LEASE_SECONDS / 60} minutes ago), so what this load knew of the ` +
+            "warehouse's states and mode no longer holds: this commit wrote nothing. Run it again; it goes on from the warehouse's last commit.",
+          'transient_error',
+        );
+      }
+      if (!message.includes(LEASE_TAKEN)) throw error;
       throw new UserError(
         `Another load is writing to ${this.description} (it committed less than ${LEASE_SECONDS / 60} minutes ago): one writer at a time, and this one wrote nothing. ` +
           `Wait for it to finish; a load that stopped without finishing frees the warehouse ${LEASE_SECONDS / 60} minutes after its last commit.`,
@@ -167,30 +211,61 @@ export class BigQueryLoader implements Loader {
     return rows;
   }
 
-  private async ensureDataset(name: string): Promise<Dataset> {
-    const dataset = this.client.dataset(name, { location: this.location });
-    const [exists] = await dataset.exists();
-    if (!exists) await dataset.create({ location: this.location });
-    return dataset;
+  private async ensureDataset(name: string): Promise<void> {
+    if (this.datasets.has(name)) return;
+    await this.client
+      .dataset(name, { location: this.location })
+      .create({ location: this.location })
+      .catch(alreadyExists);
+    this.datasets.add(name);
   }
 
   private async ensureTable(dataset: string, table: string, metadata: TableMetadata): Promise<void> {
     const key = `${dataset}.${table}`;
     if (this.tables.has(key)) return;
-    const handle = this.client.dataset(dataset).table(table);
-    const [exists] = await handle.exists();
-    if (!exists) await this.client.dataset(dataset).createTable(table, metadata);
+    await this.client.dataset(dataset).createTable(table, metadata).catch(alreadyExists);
     this.tables.add(key);
   }
 
+  /** Checks, creating nothing, that the datasets' tables of ours that exist have our schema. */
   async open(): Promise<void> {
     try {
-      for (const dataset of [this.names.raw, this.names.marts, this.names.meta]) await this.ensureDataset(dataset);
-      await this.ensureTable(this.names.meta, 'state', { schema: { fields: STATE_FIELDS } });
-      await this.ensureTable(this.names.meta, 'settings', { schema: { fields: SETTINGS_FIELDS } });
+      for (const name of [this.names.raw, this.names.marts, this.names.meta]) {
+        const [exists] = await this.client.dataset(name).exists();
+        if (exists) this.datasets.add(name);
+      }
+      const ours: [string, string, TableField[]][] = [];
+      if (this.datasets.has(this.names.meta)) for (const [table, fields] of META_FIELDS) ours.push([this.names.meta, table, fields]);
+      if (this.datasets.has(this.names.raw)) for (const stream of await this.existingRawTables()) ours.push([this.names.raw, stream, RAW_FIELDS]);
+      await Promise.all(ours.map(([dataset, table, fields]) => this.checkTable(dataset, table, fields)));
     } catch (error) {
+      if (error instanceof UserError) throw error;
       throw new UserError(`Cannot open the BigQuery warehouse ${this.description}: ${(error as Error).message}. Check the project, and the credentials (gcloud auth application-default login, or GOOGLE_APPLICATION_CREDENTIALS).`);
     }
+  }
+
+  /** A table of ours, if it exists, must have our fields and types. */
+  private async checkTable(dataset: string, table: string, fields: readonly TableField[]): Promise<void> {
+    let metadata: TableMetadata;
+    try {
+      [metadata] = await this.client.dataset(dataset).table(table).getMetadata();
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 404) return;
+      throw error;
+    }
+    const differences = columnDifferences(fieldTypes(metadata.schema?.fields ?? []), fieldTypes(fields));
+    if (differences.length > 0) throw otherColumns(this.description, `${dataset}.${table}`, differences, "give stripe-elt's datasets another name with --dataset-prefix, or another project");
+    this.tables.add(`${dataset}.${table}`);
+  }
+
+  exists(): boolean {
+    return [...META_FIELDS.keys()].some((table) => this.tables.has(`${this.names.meta}.${table}`));
+  }
+
+  /** Creates the datasets and the bookkeeping tables, before the first write. */
+  private async prepare(): Promise<void> {
+    for (const dataset of [this.names.raw, this.names.marts, this.names.meta]) await this.ensureDataset(dataset);
+    for (const [table, fields] of META_FIELDS) await this.ensureTable(this.names.meta, table, { schema: { fields } });
   }
 
   private async ensureRawTable(stream: string): Promise<void> {
@@ -204,6 +279,7 @@ export class BigQueryLoader implements Loader {
 
   /** The mode and the platform the warehouse holds, in one query job (each costs a second or more). */
   private async held(): Promise<{ mode: Mode | null; platform: string | null }> {
+    if (!this.tables.has(`${this.names.meta}.settings`)) return { mode: null, platform: null };
     const rows = await this.query(`SELECT key, value FROM ${this.meta('settings')} WHERE key IN ('mode', 'platform')`);
     const value = (key: string) => rows.find((row) => row.key === key)?.value;
     const mode = value('mode');
@@ -220,16 +296,22 @@ export class BigQueryLoader implements Loader {
   }
 
   async states(): Promise<Map<StreamName, StreamState>> {
+    if (!this.tables.has(`${this.names.meta}.state`)) return new Map();
     return storedStates(await this.query(`SELECT stream, TO_JSON_STRING(state) AS state FROM ${this.meta('state')}`), this.description);
   }
 
   async commit(batch: BatchFile, states: ReadonlyMap<StreamName, StreamState>): Promise<CommitResult> {
+    await this.prepare();
     for (const stream of new Set([...batch.streams, ...states.keys()])) await this.ensureRawTable(stream);
     const statements: string[] = [];
     const params: Record<string, string | number> = {};
     let newMode: Mode | null = null;
     const settings = this.known ?? (await this.held());
     const held = settings.mode;
+    // Another platform's states are refused before anything goes up.
+    const previous = this.known?.states ?? (await this.states());
+    const heldPlatform = settings.platform;
+    const newPlatform = batchPlatform(heldPlatform, previous, states, this.description);
     if (batch.records > 0) {
       await this.client
         .dataset(this.names.meta)
@@ -238,9 +320,6 @@ export class BigQueryLoader implements Loader {
       newMode = await this.checkRecords(held);
       for (const stream of batch.streams) statements.push(this.mergeStatement(stream));
     }
-    const previous = this.known?.states ?? (await this.states());
-    const heldPlatform = settings.platform;
-    const newPlatform = batchPlatform(heldPlatform, previous, states, this.description);
     if (newPlatform) {
       statements.push(`INSERT INTO ${this.meta('settings')} (key, value) VALUES ('platform', @platform)`);
       params.platform = newPlatform;
@@ -322,6 +401,7 @@ export class BigQueryLoader implements Loader {
 
   async reset(streams: readonly StreamName[] | 'all'): Promise<void> {
     const names = streams === 'all' ? [...STREAM_NAMES] : streams;
+    await this.prepare();
     // The state goes first: a reset stopped half way then leaves tables whose streams are read
     // again from the start, never a state that says rows are loaded when their table is gone.
     const params: Record<string, string> = {};
@@ -337,6 +417,7 @@ export class BigQueryLoader implements Loader {
   }
 
   private async existingRawTables(): Promise<string[]> {
+    if (!this.datasets.has(this.names.raw)) return [];
     const [tables] = await this.client.dataset(this.names.raw).getTables();
     return tables.map((t) => t.id as string).filter(isStreamName);
   }

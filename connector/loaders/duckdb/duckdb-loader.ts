@@ -1,6 +1,10 @@
 // The DuckDB warehouse: one file, nothing to run. Raw tables in the `stripe_raw` schema, the
 // state and settings in `stripe_elt`, all in the same file, so that records and the state after
 // them commit in one transaction. Batches are read in bulk with read_json and merged with MERGE.
+// Opening checks everything it can before any work (the file can be written, it is a stripe-elt
+// warehouse or new, no other process holds it) and creates nothing: the first commit creates the
+// schemas and tables.
+import { rmSync } from 'node:fs';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { Mode } from '../../config.js';
 import { UserError } from '../../errors.js';
@@ -9,29 +13,26 @@ import type { StreamState } from '../../sync/state.js';
 import type { BatchFile } from '../batch.js';
 import { batchMode, batchPlatform, rawRow, storedStates, warehouseNames, type CommitResult, type Loader, type RawRow, type WarehouseNames } from '../loader.js';
 import { newCompleteBackfills, type CompleteBackfill } from '../sweeps.js';
+import { checkCatalog } from './catalog-check.js';
 import { DEFAULT_DUCKDB_MEMORY_LIMIT, sizeInBytes } from './memory-limit.js';
+import { openFailure } from './open-errors.js';
+import { literal, quote } from './sql.js';
+import { META_TABLES, RAW_TABLE, createTableStatement } from './tables.js';
+import { checkTarget, removeLeftoverSpill } from './target.js';
 
 export { DEFAULT_DUCKDB_MEMORY_LIMIT, sizeInBytes };
-
-function quote(identifier: string): string {
-  return `"${identifier.replaceAll('"', '""')}"`;
-}
-
-function literal(text: string): string {
-  return `'${text.replaceAll("'", "''")}'`;
-}
-
-/** DuckDB's lock message names the process that holds the file. */
-function lockHolder(message: string): string | null {
-  return /Conflicting lock is held in (.*?)(?: \(PID (\d+)\))?[.\s]/.exec(message)?.[2] ?? null;
-}
 
 export class DuckDBLoader implements Loader {
   readonly description: string;
   private readonly names: WarehouseNames;
   private instance: DuckDBInstance | undefined;
   private connection: DuckDBConnection | undefined;
+  /** The raw tables the file holds, by stream, and the tables of its bookkeeping schema. */
   private readonly tables = new Set<string>();
+  private readonly metaTables = new Set<string>();
+  /** A file this loader created and has not written to since (a write of nothing, a refused reset) is removed when it closes. */
+  private createdFile = false;
+  private wrote = false;
 
   constructor(
     readonly path: string,
@@ -55,6 +56,7 @@ export class DuckDBLoader implements Loader {
   }
 
   async open(): Promise<void> {
+    const { exists } = checkTarget(this.path);
     try {
       // A load's memory stays flat whatever the data's size: DuckDB spills beyond its limit (next to
       // the file) instead of caching the whole table. Checkpoints are the costliest part of a
@@ -73,62 +75,62 @@ export class DuckDBLoader implements Loader {
       });
       this.connection = await this.instance.connect();
       await this.connection.run(`ATTACH ${literal(this.path)} AS warehouse (ROW_GROUP_SIZE 16384)`);
+      this.createdFile = !exists;
       await this.connection.run('USE warehouse');
     } catch (error) {
       await this.close();
-      const message = (error as Error).message;
-      if (/lock/i.test(message)) {
-        const pid = lockHolder(message);
-        throw new UserError(
-          `Another load is running on ${this.path}${pid ? ` (process ${pid})` : ''}: one writer at a time. Wait for it to finish, or stop it.`,
-          'transient_error',
-        );
-      }
-      throw new UserError(`Cannot open the DuckDB warehouse ${this.path}: ${message}`);
+      throw openFailure(this.path, error);
     }
-    await this.db.run(`CREATE SCHEMA IF NOT EXISTS ${quote(this.names.raw)}`);
-    await this.db.run(`CREATE SCHEMA IF NOT EXISTS ${quote(this.names.marts)}`);
-    await this.db.run(`CREATE SCHEMA IF NOT EXISTS ${quote(this.names.meta)}`);
-    await this.db.run(`CREATE TABLE IF NOT EXISTS ${this.meta('state')} (stream VARCHAR PRIMARY KEY, state JSON NOT NULL, updated_at TIMESTAMPTZ NOT NULL)`);
-    await this.db.run(`CREATE TABLE IF NOT EXISTS ${this.meta('settings')} (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)`);
-    const existing = await this.db.runAndReadAll(`SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database() AND table_schema = ${literal(this.names.raw)}`);
-    for (const row of existing.getRowObjectsJson()) this.tables.add(String(row.table_name));
+    try {
+      const catalog = await checkCatalog(this.db, this.names, this.path);
+      for (const table of catalog.rawTables) this.tables.add(table);
+      for (const table of catalog.metaTables) this.metaTables.add(table);
+    } catch (error) {
+      await this.close();
+      throw error;
+    }
+    removeLeftoverSpill(this.path);
+  }
+
+  exists(): boolean {
+    return this.metaTables.size > 0;
+  }
+
+  /** Creates the schemas and the bookkeeping tables, before the first write. */
+  private async prepare(): Promise<void> {
+    if ([...META_TABLES.keys()].every((table) => this.metaTables.has(table))) return;
+    this.wrote = true;
+    for (const schema of [this.names.raw, this.names.marts, this.names.meta]) await this.db.run(`CREATE SCHEMA IF NOT EXISTS ${quote(schema)}`);
+    for (const [name, table] of META_TABLES) {
+      await this.db.run(createTableStatement(this.meta(name), table));
+      this.metaTables.add(name);
+    }
   }
 
   async mode(): Promise<Mode | null> {
+    if (!this.metaTables.has('settings')) return null;
     const result = await this.db.runAndReadAll(`SELECT value FROM ${this.meta('settings')} WHERE key = 'mode'`);
     const value = result.getRowObjectsJson()[0]?.value;
     return value === 'test' || value === 'live' ? value : null;
   }
 
   async platform(): Promise<string | null> {
+    if (!this.metaTables.has('settings')) return null;
     const result = await this.db.runAndReadAll(`SELECT value FROM ${this.meta('settings')} WHERE key = 'platform'`);
     const value = result.getRowObjectsJson()[0]?.value;
     return typeof value === 'string' ? value : null;
   }
 
   async states(): Promise<Map<StreamName, StreamState>> {
+    if (!this.metaTables.has('state')) return new Map();
     const result = await this.db.runAndReadAll(`SELECT stream, state FROM ${this.meta('state')}`);
     return storedStates(result.getRowObjectsJson(), this.description);
   }
 
-  /**
-   * `data` is compressed with FSST, which DuckDB picks for it anyway: naming it spares DuckDB
-   * trying every other method on each segment it writes (a load of 1.26M records: 3 s of 42).
-   */
   private async ensureTable(stream: string): Promise<void> {
     if (this.tables.has(stream)) return;
-    await this.db.run(
-      `CREATE TABLE IF NOT EXISTS ${this.raw(stream)} (
-        account_id VARCHAR NOT NULL,
-        id VARCHAR NOT NULL,
-        livemode BOOLEAN,
-        created TIMESTAMPTZ,
-        is_deleted BOOLEAN NOT NULL,
-        observed_at TIMESTAMPTZ NOT NULL,
-        synced_at TIMESTAMPTZ NOT NULL,
-        data JSON NOT NULL USING COMPRESSION fsst)`,
-    );
+    this.wrote = true;
+    await this.db.run(createTableStatement(this.raw(stream), RAW_TABLE));
     this.tables.add(stream);
   }
 
@@ -136,6 +138,7 @@ export class DuckDBLoader implements Loader {
     const db = this.db;
     let swept = 0;
     // Outside the transaction, so that a rollback leaves the tables as this loader knows them.
+    await this.prepare();
     for (const stream of new Set([...batch.streams, ...states.keys()])) await this.ensureTable(stream);
     await db.run('BEGIN TRANSACTION');
     try {
@@ -163,7 +166,7 @@ export class DuckDBLoader implements Loader {
       for (const [stream, state] of states) {
         for (const complete of newCompleteBackfills(previous.get(stream), state)) swept += await this.sweep(stream, complete);
         await db.run(
-          `INSERT INTO ${this.meta('state')} VALUES (${literal(stream)}, ${literal(JSON.stringify(state))}, now())
+          `INSERT INTO ${this.meta('state')} (stream, state, updated_at) VALUES (${literal(stream)}, ${literal(JSON.stringify(state))}, now())
            ON CONFLICT (stream) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
         );
       }
@@ -197,7 +200,7 @@ export class DuckDBLoader implements Loader {
     const row = check.getRowObjectsJson()[0] ?? {};
     const held = await this.mode();
     const incoming = batchMode({ foreignRecords: Number(row.foreign_records), firstForeign: row.first_foreign, modes: (row.modes as boolean[] | null) ?? [] }, held, this.description);
-    if (incoming && !held) await this.db.run(`INSERT INTO ${this.meta('settings')} VALUES ('mode', ${literal(incoming)})`);
+    if (incoming && !held) await this.db.run(`INSERT INTO ${this.meta('settings')} (key, value) VALUES ('mode', ${literal(incoming)})`);
   }
 
   /**
@@ -256,6 +259,7 @@ export class DuckDBLoader implements Loader {
 
   async reset(streams: readonly StreamName[] | 'all'): Promise<void> {
     const names = streams === 'all' ? [...STREAM_NAMES] : streams;
+    await this.prepare();
     await this.db.run('BEGIN TRANSACTION');
     try {
       for (const stream of names) {
@@ -295,6 +299,9 @@ export class DuckDBLoader implements Loader {
   }
 
   async close(): Promise<void> {
+    // Removed while this process still holds the file, so that no other process has opened it meanwhile.
+    if (this.connection && this.createdFile && !this.wrote) rmSync(this.path, { force: true });
+    this.createdFile = false;
     this.connection?.closeSync();
     this.instance?.closeSync();
     this.connection = undefined;
