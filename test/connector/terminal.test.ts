@@ -76,7 +76,7 @@ describe('load and reset on a terminal', () => {
     const warehouse = join(dir, 'reset.duckdb');
     const { code, shown } = await finish(startOnTerminal(['reset', '--warehouse', `duckdb:${warehouse}`, '--stream', 'customers']));
     expect(code).toBe(1);
-    expect(shown).toEqual([`Error: reset drops the raw data and state of customers in duckdb:${warehouse}, which cannot be undone. Run it again with --yes to go ahead.`]);
+    expect(shown).toEqual([`Error: There is no stripe-elt warehouse at duckdb:${warehouse}: nothing to reset, and nothing was created. Check --warehouse (and, for BigQuery, --dataset-prefix).`]);
   });
 });
 
@@ -112,7 +112,8 @@ describe('the protocol commands on a terminal', () => {
     expect(code).toBe(0);
     expect(shown).toEqual([
       'write is waiting for Airbyte messages on stdin, one JSON object a line (Ctrl-D ends them). It loads what read prints: stripe-elt read --config config.json --catalog catalog.json | stripe-elt write --warehouse duckdb:stripe.duckdb',
-      expect.stringMatching(/^(\^D)?\{"level":30,"time":\d+,"records":0,"commits":0,"msg":"write finished"\}$/),
+      expect.stringMatching(/^(\^D)?\{"level":40,"time":\d+,"msg":"No messages on stdin: nothing was loaded\. /),
+      expect.stringMatching(/^\{"level":30,"time":\d+,"records":0,"commits":0,"msg":"write finished"\}$/),
     ]);
   });
 });
