@@ -46,7 +46,7 @@ export async function load(options: {
     }
     // A warehouse written before platforms were recorded: its states tell.
     const foreign = [...state.values()].find((s) => !stateBelongsTo(s, platform.id));
-    if (foreign) throw new UserError(platformMismatch(loader.description, foreign.platform ?? 'another platform', platform.id));
+    if (foreign) throw new UserError(platformMismatch(loader.description, foreign.platform ?? null, platform.id));
   };
   const pipeline = new LoadPipeline(loader, { logger, ...(options.progress ? { progress: options.progress } : {}), ...(options.batchRecords ? { batchRecords: options.batchRecords } : {}) });
   const writer = new ProtocolWriter(pipeline);

@@ -133,10 +133,11 @@ export function modeMismatch(warehouse: string, held: Mode, incoming: Mode): str
   );
 }
 
-/** The sentence for data of another platform. */
-export function platformMismatch(warehouse: string, held: string, incoming: string): string {
+/** The sentence for data of another platform; `held` is null when only the warehouse's states tell it is another. */
+export function platformMismatch(warehouse: string, held: string | null, incoming: string): string {
+  const holds = held ? `the data of the Stripe platform ${held}` : `another Stripe platform's data (its states name none of ${incoming}'s accounts)`;
   return (
-    `${warehouse} holds the data of the Stripe platform ${held}, and this data is of ${incoming}: one warehouse holds one platform's data. ` +
+    `${warehouse} holds ${holds}, and this data is of ${incoming}: one warehouse holds one platform's data. ` +
     `Load ${incoming} into another warehouse (for example --warehouse duckdb:stripe-${incoming}.duckdb), or empty this one first with \`stripe-elt reset --yes\`.`
   );
 }
@@ -161,7 +162,7 @@ export function batchPlatform(
     return null;
   }
   for (const state of stored.values()) {
-    if (!stateBelongsTo(state, platform)) throw new UserError(platformMismatch(warehouse, state.platform ?? 'another platform', platform));
+    if (!stateBelongsTo(state, platform)) throw new UserError(platformMismatch(warehouse, state.platform ?? null, platform));
   }
   return platform;
 }

@@ -133,7 +133,7 @@ describe.each(WAREHOUSES)('the %s warehouse', (_name, create) => {
     // Its states name no platform: acct_1's partitions say whose data it is.
     await commit(loader, [['customers', customer('cus_1', 100)]], { customers: state({ acct_1: { created_cursor: 1 }, acct_2: { created_cursor: 1 } }) });
     expect(await loader.platform()).toBeNull();
-    await expect(commit(loader, [], { customers: { ...state({ acct_9: {} }), platform: 'acct_9' } })).rejects.toThrow(/of the Stripe platform another platform, and this data is of acct_9/);
+    await expect(commit(loader, [], { customers: { ...state({ acct_9: {} }), platform: 'acct_9' } })).rejects.toThrow(/holds another Stripe platform's data \(its states name none of acct_9's accounts\), and this data is of acct_9/);
     // Its own platform is recorded by the next commit.
     await commit(loader, [], { charges: { ...state({ acct_2: {} }), platform: 'acct_2' } });
     expect(await loader.platform()).toBe('acct_2');
