@@ -8,12 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { load } from '../../connector/commands/load.js';
 import { resolveConfig } from '../../connector/config.js';
 import { silentLogger } from '../../connector/logger.js';
-import { DuckDBLoader } from '../../connector/loaders/duckdb/duckdb-loader.js';
 import { STREAM_NAMES } from '../../connector/streams/catalog.js';
 import { startSimulator, type RunningSimulator } from '../simulator/index.js';
 import { control } from '../simulator-spec/helpers.js';
 import { compareWithTruth, configFor } from '../connector/helpers.js';
-import { warehouseView } from './warehouses.js';
+import { warehouseView, withDuckDB } from './warehouses.js';
 
 const streams = STREAM_NAMES.map((name) => ({ name, syncMode: 'incremental' as const }));
 let dir: string;
@@ -24,16 +23,6 @@ function copy(name: string): string {
   const path = join(dir, name);
   copyFileSync(original, path);
   return path;
-}
-
-async function opened<T>(path: string, use: (loader: DuckDBLoader) => Promise<T>): Promise<T> {
-  const loader = new DuckDBLoader(path);
-  await loader.open();
-  try {
-    return await use(loader);
-  } finally {
-    await loader.close();
-  }
 }
 
 beforeAll(() => {
@@ -50,7 +39,7 @@ describe('a warehouse written by stripe-elt 0.1', () => {
   afterAll(() => sim.close());
 
   it('opens, its version-1 states read as the current version', async () => {
-    const states = await opened(copy('read.duckdb'), (loader) => loader.states());
+    const states = await withDuckDB(copy('read.duckdb'), (loader) => loader.states());
     expect([...states.keys()].sort()).toEqual([...STREAM_NAMES].sort());
     const customers = states.get('customers');
     expect(customers?.version).toBe(2);
@@ -68,10 +57,10 @@ describe('a warehouse written by stripe-elt 0.1', () => {
     await control(sim, 'advance', { days: 5 });
     const platform = (await control<{ platform: string }>(sim, 'info')).platform;
     await control(sim, 'stats/reset', {});
-    const result = await opened(path, (loader) => load({ config: resolveConfig(configFor(sim), 'config', {}), streams, loader, logger: silentLogger() }));
+    const result = await withDuckDB(path, (loader) => load({ config: resolveConfig(configFor(sim), 'config', {}), streams, loader, logger: silentLogger() }));
     // It went on from the states: it read changes, not everything again.
     expect(result.pipeline.records).toBeLessThan(636);
-    await opened(path, async (loader) => {
+    await withDuckDB(path, async (loader) => {
       const comparison = await compareWithTruth(sim, await warehouseView(loader));
       expect(comparison.missing).toEqual([]);
       expect(comparison.different).toEqual([]);
@@ -84,7 +73,7 @@ describe('a warehouse written by stripe-elt 0.1', () => {
     const other = await startSimulator({ seed: 'not-v1-warehouse', objects: 300, accounts: 1, rateLimits: { test: 0, endpoint: 0 } });
     try {
       const otherPlatform = (await control<{ platform: string }>(other, 'info')).platform;
-      await expect(opened(copy('other.duckdb'), (loader) => load({ config: resolveConfig(configFor(other), 'config', {}), streams, loader, logger: silentLogger() }))).rejects.toThrow(
+      await expect(withDuckDB(copy('other.duckdb'), (loader) => load({ config: resolveConfig(configFor(other), 'config', {}), streams, loader, logger: silentLogger() }))).rejects.toThrow(
         `holds another Stripe platform's data (its states name none of ${otherPlatform}'s accounts), and this data is of ${otherPlatform}: one warehouse holds one platform's data.`,
       );
     } finally {

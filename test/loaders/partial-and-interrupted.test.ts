@@ -5,12 +5,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DuckDBLoader } from '../../connector/loaders/duckdb/duckdb-loader.js';
 import { startSimulator, type RunningSimulator } from '../simulator/index.js';
 import { control } from '../simulator-spec/helpers.js';
 import { compareWithTruth, configFor, lastStates, latest, type Data, type Message } from '../connector/helpers.js';
 import { finishCli, startCli } from '../cli-process.js';
-import { warehouseView } from './warehouses.js';
+import { warehouseView, withDuckDB } from './warehouses.js';
 
 let sim: RunningSimulator;
 let dir: string;
@@ -21,15 +20,7 @@ const file = (name: string, content: unknown) => {
 };
 const run = (args: readonly string[], options: { input?: string; logLevel?: string } = {}) => finishCli(startCli(args, options));
 
-async function rows(path: string) {
-  const loader = new DuckDBLoader(path);
-  await loader.open();
-  try {
-    return await warehouseView(loader);
-  } finally {
-    await loader.close();
-  }
-}
+const rows = (path: string) => withDuckDB(path, warehouseView);
 
 beforeAll(async () => {
   sim = await startSimulator({ seed: 'partial', objects: 3000, accounts: 2, rateLimits: { test: 0, endpoint: 0 }, keys: ['rk_test_nopayouts=*:read,payouts:none,connect.*:read'] });

@@ -99,3 +99,14 @@ export async function warehouseView(loader: Loader): Promise<Map<string, { strea
   }
   return view;
 }
+
+/** Opens the DuckDB warehouse at `path` for `use`, and closes it whatever happens. */
+export async function withDuckDB<T>(path: string, use: (loader: DuckDBLoader) => Promise<T>): Promise<T> {
+  const loader = new DuckDBLoader(path);
+  await loader.open();
+  try {
+    return await use(loader);
+  } finally {
+    await loader.close();
+  }
+}
