@@ -122,7 +122,9 @@ function dependencyOrder(nodes: ReadonlyMap<string, BuildNode>): string[] {
     state.set(id, 'done');
     order.push(id);
   };
-  for (const id of [...nodes.keys()].sort()) visit(id, []);
+  // Seeds first, as dbt builds them, then models by name: a stable order for the same project.
+  const roots = [...nodes.keys()].sort((a, b) => Number(b.startsWith('seed.')) - Number(a.startsWith('seed.')) || a.localeCompare(b));
+  for (const id of roots) visit(id, []);
   return order;
 }
 

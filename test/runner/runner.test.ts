@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { duckdb } from '../../transforms/dialects.js';
 import { readProject } from '../../transforms/project.js';
+import { transformReport } from '../../transforms/report.js';
 import { runTransforms, type TransformOptions, type TransformSummary } from '../../transforms/runner.js';
 import { TestDuckDB } from './duckdb-warehouse.js';
 
@@ -194,5 +195,26 @@ describe('versions and the ledger', () => {
       'the SQL of customer_totals v1 changed since it was last built, and its version did not: a changed model ships as a new version beside the old (add v: 2 to its versions in the YAML)',
     );
     expect(outcomes(summary)['model.customer_totals.v2']).toBe('success');
+  });
+});
+
+describe('the report', () => {
+  it('totals, a table of every node, the failures with their error, and failing tests with their rows', async () => {
+    await db.execute("insert into raw.orders values (15, 9, 1, 'lost', 6)");
+    const report = transformReport({ ...(await build()), seconds: 1.25 });
+    const lines = report.split('\n');
+    expect(lines[0]).toBe('Transform failed: 6 models, 1 seed and 11 data tests in 1.3 s; 3 built, 4 skipped; tests: 5 passed, 2 failed, 4 skipped.');
+    const table = lines.slice(2, 10).map((line) => line.replace(/\d+\.\d\d$/, 'S'));
+    expect(table).toEqual([
+      '  model                      version  materialized  outcome           rows  seconds',
+      '  countries                           seed          built                3     S',
+      '  stg_customers                       view          built                      S',
+      '  stg_orders                          view          built                      S',
+      '  int_orders_with_customers           ephemeral     skipped                    S',
+      '  customer_totals            1        table         skipped                    S',
+      '  customer_totals            2        table         skipped                    S',
+      '  orders_latest                       incremental   skipped                    S',
+    ]);
+    expect(report).toContain('Data tests that did not pass:\n  accepted_values_stg_orders_status__placed__shipped__returned (on model.stg_orders): failed, 1 offending row\n      {"value_field":"lost","n_records":"1"}');
   });
 });
