@@ -114,6 +114,13 @@ export class TransformRun {
     return relation;
   }
 
+  /** A model's SQL as the build runs it (`dbt compile`): for its full build, or an incremental one. */
+  compile(id: string, incremental = false): string {
+    const node = this.graph.nodes.get(id);
+    if (!node || node.kind !== 'model') throw new TransformError(`${id} is no model of the project.`);
+    return this.renderNode(node, incremental);
+  }
+
   /** Renders a node's SQL for the build, its ephemeral parents injected as CTEs. */
   private renderNode(node: BuildNode, incremental: boolean): string {
     const ctes = new Map<string, string>();
