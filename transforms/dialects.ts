@@ -75,12 +75,15 @@ function bqQuote(identifier: string): string {
   return `\`${identifier.replaceAll('`', '\\`')}\``;
 }
 
-/** BigQuery: `project`.`dataset`.`table`, datasets named with the warehouse's prefix. */
-export function bigquery(project: string, datasetPrefix = ''): SqlDialect {
-  const dataset = (schema: string) => `${bqQuote(project)}.${bqQuote(`${datasetPrefix}${schema}`)}`;
+/**
+ * BigQuery: `project`.`dataset`.`table`. A dataset prefix is the project's business: sql/ adds its
+ * `schema_prefix` var to every schema it names.
+ */
+export function bigquery(project: string): SqlDialect {
+  const dataset = (schema: string) => `${bqQuote(project)}.${bqQuote(schema)}`;
   return {
     type: 'bigquery',
-    relation: (schema, identifier) => ({ schema: `${datasetPrefix}${schema}`, identifier, rendered: `${dataset(schema)}.${bqQuote(identifier)}` }),
+    relation: (schema, identifier) => ({ schema, identifier, rendered: `${dataset(schema)}.${bqQuote(identifier)}` }),
     createSchema: (relation) => `CREATE SCHEMA IF NOT EXISTS ${bqQuote(project)}.${bqQuote(relation.schema)}`,
     drop: (relation, kind) => `DROP ${kind.toUpperCase()} IF EXISTS ${relation.rendered}`,
     createView: (relation, sql) => `CREATE OR REPLACE VIEW ${relation.rendered} AS (\n${sql}\n)`,

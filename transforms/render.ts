@@ -49,6 +49,9 @@ export interface Resolver {
   source(call: SourceCall, from: string): string;
 }
 
+/** dbt's context functions this runner provides; macros of the same names are dbt's business. */
+const BUILTINS = new Set(['ref', 'source']);
+
 /** What the runner calls of nunjucks (its published types lack addTest and getExported). */
 interface TemplateEngine {
   addGlobal(name: string, value: unknown): void;
@@ -108,6 +111,12 @@ export class Renderer {
     return this.macros.get(name);
   }
 
+  /** Renders a short text that may hold Jinja (a YAML value such as a source's schema). */
+  renderText(text: string, where: string): string {
+    if (!text.includes('{{') && !text.includes('{%')) return text;
+    return this.render(where, text).sql.trim();
+  }
+
   /** Calls a project macro and returns its text, trimmed. */
   callMacro(name: string, args: unknown[], node = '(macro)'): string {
     const macro = this.macros.get(name);
@@ -127,7 +136,9 @@ export class Renderer {
       throw new TransformError(`The macros of ${path} do not compile: ${(error as Error).message}`);
     }
     for (const [name, macro] of Object.entries(exported)) {
-      if (typeof macro !== 'function') continue;
+      // A project's own ref() and source() (dbt's `builtins` wrapped) are for dbt: this runner
+      // provides them itself, naming relations without a catalog, as such overrides do.
+      if (typeof macro !== 'function' || BUILTINS.has(name)) continue;
       if (this.macros.has(name)) throw new TransformError(`The macro ${name} is defined twice (again in ${path}).`);
       this.macros.set(name, macro as (...args: unknown[]) => unknown);
       this.env.addGlobal(name, macro);

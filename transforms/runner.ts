@@ -148,7 +148,7 @@ export class TransformRun {
   private sourceRelation(call: SourceCall): string {
     const table = this.graph.sources.get(sourceId(call));
     if (!table) throw new TransformError(`source('${call.source}', '${call.table}') is declared nowhere.`);
-    return this.options.dialect.relation(table.schema, table.identifier).rendered;
+    return this.options.dialect.relation(this.renderer.renderText(table.schema, `source ${table.source}`), table.identifier).rendered;
   }
 
   /** Builds what is selected; returns every outcome. */
