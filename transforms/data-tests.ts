@@ -28,14 +28,31 @@ function scoped(relation: string, config: TestConfig): string {
   return config.where ? `(select * from ${relation} where ${config.where}) dbt_subquery` : relation;
 }
 
-/** dbt's name of a generic test: test, node and column, then its arguments by name, made safe. */
+/** A value as Python prints it, as dbt's test names show their arguments. */
+function pythonText(value: unknown): string {
+  if (value === true) return 'True';
+  if (value === false) return 'False';
+  if (value === null || value === undefined) return 'None';
+  return String(value);
+}
+
+/**
+ * dbt's name of a generic test: the test and the node, then its arguments (the column among
+ * them) by name, each made safe, joined by `__`.
+ */
 export function testName(spec: GenericTestSpec, nodeName: string): string {
-  const args = Object.entries(spec.args)
-    .filter(([key]) => key !== 'column_name' && key !== 'model')
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([, value]) => (Array.isArray(value) ? value.map(String).join('__') : String(value)));
-  const base = [spec.test, nodeName, spec.column].filter((part) => part !== undefined && part !== '').join('_');
-  return (args.length > 0 ? `${base}__${args.join('__')}` : base).replace(/[^0-9a-zA-Z_]+/g, '_');
+  const args: Record<string, unknown> = { ...spec.args, ...(spec.column !== undefined ? { column_name: spec.column } : {}) };
+  const flat = Object.keys(args)
+    .filter((key) => key !== 'model')
+    .sort()
+    .flatMap((key) => {
+      const value = args[key];
+      if (Array.isArray(value)) return value.map(pythonText);
+      if (value && typeof value === 'object') return Object.values(value).map(pythonText);
+      return [pythonText(value)];
+    })
+    .map((part) => part.replace(/[^0-9a-zA-Z_]+/g, '_'));
+  return flat.length > 0 ? `${spec.test}_${nodeName}_${flat.join('__')}` : `${spec.test}_${nodeName}`;
 }
 
 export interface GenericTestContext {

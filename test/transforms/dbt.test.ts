@@ -1,7 +1,7 @@
 // The dbt project in sql/ under real dbt (the venv's dbt-core and dbt-duckdb): `dbt build` on a
 // warehouse that `stripe-elt load` filled from the simulator builds every seed and model, every
 // data test passes, and each staging relation holds exactly the raw table's rows.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
@@ -11,6 +11,10 @@ import { finishCli, startCli } from '../cli-process.js';
 import { configFor } from '../connector/helpers.js';
 import { startSimulator, type RunningSimulator } from '../simulator/index.js';
 import { control } from '../simulator-spec/helpers.js';
+import { duckdb } from '../../transforms/dialects.js';
+import { readProject } from '../../transforms/project.js';
+import { runTransforms, type TransformSummary } from '../../transforms/runner.js';
+import { TestDuckDB } from '../runner/duckdb-warehouse.js';
 import { assertDbtInstalled, freshnessResults, manifestIds, runDbt, runResults, type DbtRun } from './dbt.js';
 
 /** The staging relation of a stream, as dbt names a model's version 1. */
@@ -20,6 +24,8 @@ let sim: RunningSimulator;
 let dir: string;
 let warehouse: string;
 let build: DbtRun;
+let ours: string;
+let runner: TransformSummary;
 let freshness: DbtRun;
 let instance: DuckDBInstance;
 /** The warehouse attached under another name than its file's, as stripe-elt attaches it. */
@@ -45,12 +51,21 @@ async function prepare(): Promise<void> {
   // Time passes in Stripe: objects change, some are deleted, an account joins; loaded again.
   await control(sim, 'advance', { days: 25, new_accounts: 1 });
   await load(config);
+  // The same warehouse, built by our runner.
+  ours = join(dir, 'ours.duckdb');
+  copyFileSync(warehouse, ours);
+  const runnerDb = await TestDuckDB.create(ours);
+  try {
+    runner = await runTransforms({ project: readProject('sql'), warehouse: runnerDb, ledger: runnerDb, dialect: duckdb, target: { type: 'duckdb', schema: 'main', name: 'test' } });
+  } finally {
+    runnerDb.close();
+  }
   build = await runDbt('build', [], { warehouse, workDir: dir });
   freshness = await runDbt('source', ['freshness'], { warehouse, workDir: join(dir, 'freshness') });
   // dbt is done with the file (DuckDB lets one process write it): the test reads it now.
   instance = await DuckDBInstance.create(':memory:');
   db = await instance.connect();
-  await db.run(`ATTACH '${warehouse}' AS warehouse (READ_ONLY); USE warehouse`);
+  await db.run(`ATTACH '${warehouse}' AS warehouse (READ_ONLY); ATTACH '${ours}' AS ours (READ_ONLY); USE warehouse`);
 }
 
 let ready: Promise<void>;
@@ -136,5 +151,31 @@ describe('dbt build of sql/', () => {
     expect(Object.fromEntries(freshnessResults(join(dir, 'freshness')).map((r) => [r.unique_id, r.status]))).toEqual(
       Object.fromEntries(STREAM_NAMES.map((s) => [`source.stripe_elt.stripe.${s}`, 'pass'])),
     );
+  });
+});
+
+describe('our runner and dbt', () => {
+  it('build the same relations holding exactly the same rows', async () => {
+    expect(runner.failures).toBe(0);
+    const relations = await rows(`SELECT schema_name, table_name FROM (SELECT schema_name, view_name AS table_name FROM duckdb_views() WHERE database_name = 'warehouse' AND NOT internal UNION ALL SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'warehouse') WHERE schema_name NOT IN ('stripe_raw', 'stripe_elt', 'main') ORDER BY 1, 2`);
+    const theirs = await rows(`SELECT schema_name, table_name FROM (SELECT schema_name, view_name AS table_name FROM duckdb_views() WHERE database_name = 'ours' AND NOT internal UNION ALL SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'ours') WHERE schema_name NOT IN ('stripe_raw', 'stripe_elt', 'main') ORDER BY 1, 2`);
+    expect(theirs).toEqual(relations);
+    expect(relations.length).toBe(18);
+    for (const { schema_name: schema, table_name: table } of relations) {
+      const name = `"${String(schema)}"."${String(table)}"`;
+      const [counts] = await rows(
+        `SELECT (SELECT count(*) FROM warehouse.${name}) AS dbt_rows, (SELECT count(*) FROM ours.${name}) AS our_rows,
+                (SELECT count(*) FROM (SELECT * FROM warehouse.${name} EXCEPT ALL SELECT * FROM ours.${name})) AS only_dbt,
+                (SELECT count(*) FROM (SELECT * FROM ours.${name} EXCEPT ALL SELECT * FROM warehouse.${name})) AS only_ours`,
+      );
+      expect(counts, name).toEqual({ dbt_rows: counts?.our_rows, our_rows: counts?.dbt_rows, only_dbt: '0', only_ours: '0' });
+      expect(Number(counts?.dbt_rows), name).toBeGreaterThan(0);
+    }
+  });
+
+  it('run the same data tests, all passing', () => {
+    const dbtTests = manifestIds(dir, 'test').map((id) => id.split('.')[2] as string).sort();
+    expect(runner.tests.map((t) => t.name).sort()).toEqual(dbtTests);
+    expect(runner.tests.filter((t) => t.outcome !== 'pass')).toEqual([]);
   });
 });
