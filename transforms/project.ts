@@ -327,7 +327,8 @@ export function readProject(root: string): Project {
       const path = modelFiles.get(fileName);
       if (!path) throw new TransformError(`Version ${v} of the model ${name} has no file ${fileName}.sql (set defined_in to the file that holds it).`);
       claimed.add(fileName);
-      const inherited = { ...projectConfig(file.models, [file.name, ...folders(path, modelDir(path)), fileName]), ...(properties.config ?? {}), ...(version.config ?? {}) };
+      // dbt's path of a version: its folders, the model's name, then v<version>.
+      const inherited = { ...projectConfig(file.models, [file.name, ...folders(path, modelDir(path)), name, `v${v}`]), ...(properties.config ?? {}), ...(version.config ?? {}) };
       models.push({
         kind: 'model',
         name,

@@ -12,7 +12,7 @@ source as (
 final as (
 
     select
-        {{ stripe_object_columns(connected_accounts=source('stripe', 'accounts')) }},
+        {{ stripe_object_columns() }},
         {{ json_text('type') }} as type,
         {{ json_text('business_type') }} as business_type,
         {{ json_text('business_profile.name') }} as business_name,

@@ -6,13 +6,14 @@ with
 source as (
 
     select * from {{ source('stripe', 'application_fees') }}
+    {{- written_since_last_build() }}
 
 ),
 
 final as (
 
     select
-        {{ stripe_object_columns(connected_accounts=source('stripe', 'accounts')) }},
+        {{ stripe_object_columns() }},
         {{ json_text('account') }} as connected_account_id,
         {{ json_text('application') }} as application_id,
         {{ json_text('charge') }} as charge_id,

@@ -6,13 +6,14 @@ with
 source as (
 
     select * from {{ source('stripe', 'balance_transactions') }}
+    {{- written_since_last_build() }}
 
 ),
 
 final as (
 
     select
-        {{ stripe_object_columns(connected_accounts=source('stripe', 'accounts')) }},
+        {{ stripe_object_columns() }},
         {{ json_text('type') }} as type,
         {{ json_text('reporting_category') }} as reporting_category,
         {{ json_text('status') }} as status,

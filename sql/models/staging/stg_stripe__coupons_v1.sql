@@ -6,13 +6,14 @@ with
 source as (
 
     select * from {{ source('stripe', 'coupons') }}
+    {{- written_since_last_build() }}
 
 ),
 
 final as (
 
     select
-        {{ stripe_object_columns(connected_accounts=source('stripe', 'accounts')) }},
+        {{ stripe_object_columns() }},
         {{ json_text('name') }} as name,
         {{ json_text('duration') }} as duration,
         {{ json_integer('duration_in_months') }} as duration_in_months,

@@ -5,13 +5,14 @@ with
 source as (
 
     select * from {{ source('stripe', 'customers') }}
+    {{- written_since_last_build() }}
 
 ),
 
 final as (
 
     select
-        {{ stripe_object_columns(connected_accounts=source('stripe', 'accounts')) }},
+        {{ stripe_object_columns() }},
         {{ json_text('email') }} as email,
         {{ json_text('name') }} as name,
         {{ json_text('description') }} as description,

@@ -6,13 +6,14 @@ with
 source as (
 
     select * from {{ source('stripe', 'events') }}
+    {{- written_since_last_build() }}
 
 ),
 
 final as (
 
     select
-        {{ stripe_object_columns(connected_accounts=source('stripe', 'accounts')) }},
+        {{ stripe_object_columns() }},
         {{ json_text('type') }} as type,
         {{ json_text('api_version') }} as api_version,
         {{ json_text('data.object.id') }} as object_id,

@@ -6,13 +6,14 @@ with
 source as (
 
     select * from {{ source('stripe', 'invoices') }}
+    {{- written_since_last_build() }}
 
 ),
 
 final as (
 
     select
-        {{ stripe_object_columns(connected_accounts=source('stripe', 'accounts')) }},
+        {{ stripe_object_columns() }},
         {{ json_text('customer') }} as customer_id,
         {{ json_text('parent.subscription_details.subscription') }} as subscription_id,
         {{ json_text('number') }} as number,

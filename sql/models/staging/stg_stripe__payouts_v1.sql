@@ -6,13 +6,14 @@ with
 source as (
 
     select * from {{ source('stripe', 'payouts') }}
+    {{- written_since_last_build() }}
 
 ),
 
 final as (
 
     select
-        {{ stripe_object_columns(connected_accounts=source('stripe', 'accounts')) }},
+        {{ stripe_object_columns() }},
         {{ json_text('status') }} as status,
         {{ json_text('currency') }} as currency,
         {{ json_integer('amount') }} as amount,

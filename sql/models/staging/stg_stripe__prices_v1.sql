@@ -5,13 +5,14 @@ with
 source as (
 
     select * from {{ source('stripe', 'prices') }}
+    {{- written_since_last_build() }}
 
 ),
 
 final as (
 
     select
-        {{ stripe_object_columns(connected_accounts=source('stripe', 'accounts')) }},
+        {{ stripe_object_columns() }},
         {{ json_text('product') }} as product_id,
         {{ json_boolean('active') }} as is_active,
         {{ json_text('currency') }} as currency,

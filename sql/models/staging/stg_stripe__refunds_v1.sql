@@ -5,13 +5,14 @@ with
 source as (
 
     select * from {{ source('stripe', 'refunds') }}
+    {{- written_since_last_build() }}
 
 ),
 
 final as (
 
     select
-        {{ stripe_object_columns(connected_accounts=source('stripe', 'accounts')) }},
+        {{ stripe_object_columns() }},
         {{ json_text('charge') }} as charge_id,
         {{ json_text('payment_intent') }} as payment_intent_id,
         {{ json_text('balance_transaction') }} as balance_transaction_id,

@@ -6,13 +6,14 @@ with
 source as (
 
     select * from {{ source('stripe', 'transfers') }}
+    {{- written_since_last_build() }}
 
 ),
 
 final as (
 
     select
-        {{ stripe_object_columns(connected_accounts=source('stripe', 'accounts')) }},
+        {{ stripe_object_columns() }},
         {{ json_text('currency') }} as currency,
         {{ json_integer('amount') }} as amount,
         {{ json_integer('amount_reversed') }} as amount_reversed,
