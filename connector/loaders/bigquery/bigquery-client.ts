@@ -275,7 +275,7 @@ export class BigQueryClient implements WarehouseClient {
         return await committed(session, work, { commit: 'COMMIT TRANSACTION', rollback: 'ROLLBACK TRANSACTION' });
       } finally {
         // Ending the session also rolls back a transaction that could not be.
-        await session.execute('CALL BQ.ABORT_SESSION()').catch(() => undefined);
+        await this.run('CALL BQ.ABORT_SESSION()', undefined, sessionId).catch(() => undefined);
       }
     });
   }
