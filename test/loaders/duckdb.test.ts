@@ -144,6 +144,28 @@ describe('the DuckDB warehouse, opening a file that is new or ours', () => {
     await again.close();
   });
 
+  it('attaches the file under the name any DuckDB client gives it, so that SQL naming it reads the same elsewhere', async () => {
+    for (const [file, expected] of [
+      ['stripe.duckdb', 'stripe'],
+      ['acme.test.duckdb', 'acme'],
+      ['memory.duckdb', 'warehouse'],
+    ] as const) {
+      const client = await DuckDBClient.open(join(dir, file));
+      try {
+        expect((await client.query('SELECT current_database() AS name')).rows).toEqual([{ name: expected }]);
+        expect(client.catalog).toBe(expected);
+      } finally {
+        await client.close();
+      }
+    }
+    // The DuckDB CLI's name for the file (its default): the same.
+    const instance = await DuckDBInstance.create(join(dir, 'stripe.duckdb'), { access_mode: 'READ_ONLY' });
+    const connection = await instance.connect();
+    expect((await connection.runAndReadAll('SELECT current_database() AS name')).getRowObjectsJson()).toEqual([{ name: 'stripe' }]);
+    connection.closeSync();
+    instance.closeSync();
+  });
+
   it('creates nothing on opening a new file, and leaves no file when it closes without having written', async () => {
     const path = join(dir, 'opened-only.duckdb');
     const loader = new DuckDBLoader(path);
