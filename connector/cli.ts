@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// stripe-elt: the Airbyte source commands (spec, check, discover, read), and loading into a
-// warehouse (write, load, reset). stdout carries protocol messages only for the source commands
-// and `write`, which log JSON lines on stderr for whatever runs them; the commands a person runs
-// (load, reset) speak sentences on a terminal.
+// stripe-elt: the Airbyte source commands (spec, check, discover, read), loading into a warehouse
+// (write, load, reset), and reading it (query). stdout carries protocol messages only for the
+// source commands and `write`, which log JSON lines on stderr for whatever runs them; the commands
+// a person runs (load, reset) speak sentences on a terminal; `query` prints its rows.
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { loadConfig, readJsonFile } from './config.js';
@@ -14,16 +14,16 @@ import { specMessage } from './commands/spec.js';
 import { parseConfiguredCatalog, parseState } from './protocol/inputs.js';
 import { JsonLinesSink, ProtocolWriter } from './protocol/writer.js';
 import { read } from './sync/read.js';
-import { load, loadSummary, type LoadResult } from './commands/load.js';
+import { load, loadSummary, queryExample, type LoadResult } from './commands/load.js';
 import { reset } from './commands/reset.js';
 import { write } from './commands/write.js';
+import { QUERY_FORMATS, formatResult, runQuery } from './commands/query.js';
 import { Progress } from './load/progress.js';
 import { standardInput } from './load/stdin.js';
 import { DEFAULT_BATCH_RECORDS } from './load/pipeline.js';
 import { EXIT, completedExitCode } from './commands/exit-codes.js';
 import { Interruption } from './commands/interruption.js';
-import type { Loader } from './loaders/loader.js';
-import { DEFAULT_WAREHOUSE, openWarehouse } from './loaders/warehouse.js';
+import { DEFAULT_WAREHOUSE, openReader, openWarehouse, type Warehouse, type WarehouseOptions } from './loaders/warehouse.js';
 import { DEFAULT_DUCKDB_MEMORY_LIMIT } from './loaders/duckdb/memory-limit.js';
 import { STREAM_NAMES, type StreamName } from './streams/catalog.js';
 import type { StreamState } from './sync/state.js';
@@ -124,6 +124,17 @@ const OPTIONS = {
     stream: { type: 'string', array: true, default: [] as string[], describe: 'a stream to reset (repeatable; default: every stream)' },
     yes: { type: 'boolean', default: false, describe: 'confirm: the data cannot be recovered' },
   },
+  query: {
+    warehouse: warehouseOptions.warehouse,
+    format: {
+      type: 'string',
+      choices: QUERY_FORMATS,
+      describe: 'table (aligned text; the default on a terminal), csv (RFC 4180), or json (one object a line; the default otherwise)',
+    },
+    location: { type: 'string', describe: 'BigQuery: where the query runs (default: where the tables it names are)' },
+    'bigquery-endpoint': warehouseOptions['bigquery-endpoint'],
+    'duckdb-memory-limit': { ...warehouseOptions['duckdb-memory-limit'], describe: 'DuckDB: the memory DuckDB may use for the query' },
+  },
 } as const;
 
 type Command = keyof typeof OPTIONS;
@@ -139,22 +150,57 @@ function batchRecords(argv: { 'batch-records': number }): number {
   return n;
 }
 
-/** Opens the warehouse for one command, and closes it whatever happens. */
-async function withWarehouse(
-  argv: { warehouse: string; location?: string | undefined; 'dataset-prefix'?: string | undefined; 'bigquery-endpoint'?: string | undefined; 'duckdb-memory-limit'?: string | undefined },
-  use: (loader: Loader) => Promise<void>,
-): Promise<void> {
-  const loader = await openWarehouse(argv.warehouse, {
+interface WarehouseArguments {
+  warehouse: string;
+  location?: string | undefined;
+  'dataset-prefix'?: string | undefined;
+  'bigquery-endpoint'?: string | undefined;
+  'duckdb-memory-limit'?: string | undefined;
+}
+
+function warehouseOptionsOf(argv: WarehouseArguments, logger?: Logger): WarehouseOptions {
+  return {
     ...(argv.location ? { location: argv.location } : {}),
     ...(argv['dataset-prefix'] ? { datasetPrefix: argv['dataset-prefix'] } : {}),
     ...(argv['bigquery-endpoint'] ? { apiEndpoint: argv['bigquery-endpoint'] } : {}),
     ...(argv['duckdb-memory-limit'] ? { duckdbMemoryLimit: argv['duckdb-memory-limit'] } : {}),
+    ...(logger ? { logger } : {}),
+  };
+}
+
+/** Opens the warehouse for one command, and closes it whatever happens. */
+async function withWarehouse(argv: WarehouseArguments, logger: Logger, use: (warehouse: Warehouse) => Promise<void>): Promise<void> {
+  const warehouse = await openWarehouse(argv.warehouse, warehouseOptionsOf(argv, logger));
+  try {
+    await warehouse.open();
+    await use(warehouse);
+  } finally {
+    await warehouse.close();
+  }
+}
+
+/** The flags a query needs to reach the warehouse these arguments name (BigQuery: its location, its endpoint). */
+function queryFlags(argv: WarehouseArguments): string[] {
+  if (!argv.warehouse.startsWith('bigquery:')) return [];
+  return [...(argv.location ? ['--location', argv.location] : []), ...(argv['bigquery-endpoint'] ? ['--bigquery-endpoint', argv['bigquery-endpoint']] : [])];
+}
+
+/**
+ * Runs `query`, whose stdout is its result: a failure is one sentence on stderr (no TRACE, which
+ * would mix with the rows), exit code 1.
+ */
+async function answer(command: () => Promise<void>): Promise<void> {
+  // A reader that stops early (`| head`) is not a failure.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
   });
   try {
-    await loader.open();
-    await use(loader);
-  } finally {
-    await loader.close();
+    await command();
+    process.exitCode = EXIT.ok;
+  } catch (error) {
+    const message = error instanceof UserError ? error.message : `Unexpected failure: ${error instanceof Error ? error.message : String(error)}`;
+    process.stderr.write(`${scrubSecrets(message)}\n`);
+    process.exitCode = EXIT.failure;
   }
 }
 
@@ -234,7 +280,7 @@ const commandLine = yargs(args)
         let code: number = EXIT.ok;
         // A person who typed `write` alone: say what it waits for (messages from a program).
         if (process.stdin.isTTY) personLogger.info(WAITING_FOR_STDIN);
-        await withWarehouse(argv, async (loader) => {
+        await withWarehouse(argv, logger, async (loader) => {
           const stats = await write(standardInput(), loader, writer, { batchRecords: batch, logger });
           logger.info({ records: stats.records, commits: stats.commits }, 'write finished');
           if (stats.incompleteStreams.size > 0) {
@@ -256,7 +302,7 @@ const commandLine = yargs(args)
         const streams = argv.catalog ? parseConfiguredCatalog(readJsonFile(argv.catalog, 'catalog'), argv.catalog) : STREAM_NAMES.map((name) => ({ name, syncMode: 'incremental' as const }));
         const batch = batchRecords(argv);
         let code: number = EXIT.ok;
-        await withWarehouse(argv, async (loader) => {
+        await withWarehouse(argv, logger, async (loader) => {
           const progress = new Progress(logger, terminal);
           const interruption = new Interruption().install((signal) => logger.warn(`${signal}: stopping at the next page, and committing what was read. (Again to quit at once: the last commit holds.)`));
           progress.start();
@@ -267,7 +313,8 @@ const commandLine = yargs(args)
             progress.stop(); // its last figures come before the summary
             interruption.dispose();
           }
-          process.stdout.write(`${loadSummary(result, loader, argv['allow-partial'])}\n`);
+          const example = queryExample(loader, queryFlags(argv));
+          process.stdout.write(`${loadSummary(result, { description: loader.description, queryExample: example }, argv['allow-partial'])}\n`);
           code = interruption.exitCode ?? completedExitCode(result.read, argv['allow-partial']);
         });
         return code;
@@ -278,10 +325,25 @@ const commandLine = yargs(args)
     "drop a stream's (or every stream's) raw data and state",
     (y: Argv) => y.options(OPTIONS.reset),
     (argv) =>
-      run('person', async () => {
-        await withWarehouse(argv, async (loader) => {
+      run('person', async (logger) => {
+        await withWarehouse(argv, logger, async (loader) => {
           process.stdout.write(`${await reset(loader, argv.stream, argv.yes)}\n`);
         });
+      }),
+  )
+  .command(
+    'query <sql>',
+    'run a read-only query on the warehouse and print its rows',
+    (y: Argv) => y.positional('sql', { type: 'string', describe: 'the query, in the warehouse\'s SQL (DuckDB, or BigQuery\'s GoogleSQL)' }).options(OPTIONS.query),
+    (argv) =>
+      answer(async () => {
+        const client = await openReader(argv.warehouse, warehouseOptionsOf(argv));
+        try {
+          const result = await runQuery(client, String(argv.sql ?? ''));
+          process.stdout.write(formatResult(result, argv.format ?? (process.stdout.isTTY ? 'table' : 'json')));
+        } finally {
+          await client.close();
+        }
       }),
   )
   .demandCommand(1, `Name a command: ${COMMANDS.slice(0, -1).join(', ')} or ${COMMANDS.at(-1)}. Streams: ${STREAM_NAMES.join(', ')}.`)

@@ -5,12 +5,16 @@ import { UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { LoadPipeline, type PipelineStats } from '../load/pipeline.js';
 import type { Progress } from '../load/progress.js';
-import { modeMismatch, platformMismatch, type Loader } from '../loaders/loader.js';
+import { modeMismatch, platformMismatch, type WarehouseNames } from '../loaders/loader.js';
+import type { Warehouse } from '../loaders/warehouse.js';
 import type { SelectedStream } from '../protocol/inputs.js';
 import { ProtocolWriter } from '../protocol/writer.js';
 import type { Platform } from '../sync/accounts.js';
 import { read, type ReadSummary } from '../sync/read.js';
 import { stateBelongsTo } from '../sync/state.js';
+import { STREAM_NAMES, type StreamName } from '../streams/catalog.js';
+import type { Dialect, Session } from '../warehouse/client.js';
+import { relationName, relations } from '../warehouse/dialect.js';
 import { EXIT } from './exit-codes.js';
 
 export interface LoadResult {
@@ -24,7 +28,7 @@ export interface LoadResult {
 export async function load(options: {
   config: SourceConfig;
   streams: readonly SelectedStream[];
-  loader: Loader;
+  loader: Warehouse;
   logger: Logger;
   progress?: Progress;
   /** Commit at the first STATE after this many records (default: the pipeline's). */
@@ -73,7 +77,33 @@ export async function load(options: {
     failure ??= error;
   }
   if (failure !== undefined) throw failure;
-  return { read: summary as ReadSummary, pipeline: pipeline.stats, tableRows: await loader.rowCounts(), seconds: (performance.now() - started) / 1000 };
+  return { read: summary as ReadSummary, pipeline: pipeline.stats, tableRows: await rowCounts(loader.client, loader.names), seconds: (performance.now() - started) / 1000 };
+}
+
+/** Rows per raw table, deleted ones included, in one query. */
+export async function rowCounts(session: Session, names: WarehouseNames): Promise<Map<StreamName, number>> {
+  const tables = new Set((await relations(session, names.raw)).filter((r) => r.kind === 'table').map((r) => r.name));
+  const streams = STREAM_NAMES.filter((stream) => tables.has(stream));
+  if (streams.length === 0) return new Map();
+  const counts = streams.map((stream) => `SELECT '${stream}' AS stream, count(*) AS n FROM ${relationName(session.dialect, names.raw, stream)}`);
+  const { rows } = await session.query(counts.join('\nUNION ALL '));
+  return new Map(rows.map((row) => [row.stream as StreamName, Number(row.n)]));
+}
+
+/** A word of a shell command, quoted if it must be. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * A command that queries a raw table, for the person who just loaded it: `stripe-elt query`, which
+ * runs wherever stripe-elt does (no DuckDB CLI or bq needed). `flags`: those the query needs to
+ * reach the same warehouse (a BigQuery location or endpoint).
+ */
+export function queryExample(warehouse: { readonly description: string; readonly names: WarehouseNames; readonly client: { readonly dialect: Dialect } }, flags: readonly string[] = []): string {
+  const amount = warehouse.client.dialect === 'duckdb' ? "sum((data->>'amount')::BIGINT)" : "sum(CAST(JSON_VALUE(data, '$.amount') AS INT64))";
+  const sql = `SELECT account_id, count(*) AS charges, ${amount} AS amount FROM ${warehouse.names.raw}.charges WHERE NOT is_deleted GROUP BY account_id ORDER BY account_id`;
+  return ['stripe-elt', 'query', `"${sql}"`, '--warehouse', ...[warehouse.description, ...flags].map(shellWord)].join(' ');
 }
 
 function thousands(n: number): string {
@@ -81,9 +111,9 @@ function thousands(n: number): string {
 }
 
 /** The summary `load` prints at the end. */
-export function loadSummary(result: LoadResult, loader: Pick<Loader, 'description' | 'queryExample'>, allowPartial = false): string {
+export function loadSummary(result: LoadResult, loaded: { readonly description: string; readonly queryExample: string }, allowPartial = false): string {
   const read = result.read;
-  const warehouse = loader.description;
+  const warehouse = loaded.description;
   const lines = [
     `Loaded ${thousands(result.pipeline.records)} records into ${warehouse} in ${result.seconds.toFixed(1)} s, from ${read.accounts.length} account${read.accounts.length === 1 ? '' : 's'} (the platform ${read.platform} and ${read.accounts.length - 1} connected).`,
     '',
@@ -102,6 +132,6 @@ export function loadSummary(result: LoadResult, loader: Pick<Loader, 'descriptio
   } else if (read.incomplete.size > 0 || read.failedAccounts.size > 0) {
     lines.push(allowPartial ? 'The load is partial (above), as --allow-partial accepts.' : `The load is partial (above): it exits with code ${EXIT.partial}, so that a scheduler notices; --allow-partial accepts such loads.`);
   }
-  lines.push('', 'Query it, for instance:', `  ${loader.queryExample()}`);
+  lines.push('', 'Query it, for instance:', `  ${loaded.queryExample}`);
   return lines.join('\n');
 }

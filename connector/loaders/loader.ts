@@ -1,6 +1,7 @@
-// The warehouse port: what loading needs from a warehouse, whatever the engine. A second engine
-// is a second implementation of this interface (one folder per engine), and one contract test
-// suite runs over every implementation.
+// The loader port: what loading needs from a warehouse, whatever the engine. A second engine is a
+// second implementation of this interface (one folder per engine, on that engine's warehouse
+// client), and one contract test suite runs over every implementation. Reading the warehouse
+// otherwise (row counts, queries, the tests' checks) goes through its client, not through this.
 import type { Mode } from '../config.js';
 import { UserError } from '../errors.js';
 import { isStreamName, type StreamName } from '../streams/catalog.js';
@@ -26,31 +27,6 @@ export interface CommitResult {
   readonly swept: number;
 }
 
-/** A raw table's row, as tests and tools read it back. */
-export interface RawRow {
-  readonly account_id: string;
-  readonly id: string;
-  readonly livemode: boolean | null;
-  readonly is_deleted: boolean;
-  /** Unix seconds. */
-  readonly created: number | null;
-  readonly observed_at: number;
-  readonly data: Record<string, unknown>;
-}
-
-/** A raw row as a query returns it: timestamps in Unix seconds, the object as JSON text. */
-export function rawRow(row: Record<string, unknown>): RawRow {
-  return {
-    account_id: String(row.account_id),
-    id: String(row.id),
-    livemode: row.livemode === null ? null : Boolean(row.livemode),
-    is_deleted: Boolean(row.is_deleted),
-    created: row.created === null ? null : Number(row.created),
-    observed_at: Number(row.observed_at),
-    data: JSON.parse(String(row.data)) as Record<string, unknown>,
-  };
-}
-
 export interface Loader {
   /** `duckdb:stripe.duckdb`, `bigquery:my-project`: for messages. */
   readonly description: string;
@@ -58,7 +34,8 @@ export interface Loader {
    * Checks, before any work and creating nothing, that the warehouse can be written and is a
    * stripe-elt warehouse or a new one (tables of ours with other columns are refused); DuckDB
    * also fails at once if another process holds the file (BigQuery, at the first commit: see its
-   * lease). The first commit creates the schemas (datasets) and tables.
+   * lease). Its migrations ledger, if it has one, must be one this release continues. The first
+   * commit (or reset) applies the migrations, which create the schemas (datasets) and tables.
    */
   open(): Promise<void>;
   /** Whether the warehouse holds stripe-elt's bookkeeping: false for a new one, until its first commit. */
@@ -77,12 +54,6 @@ export interface Loader {
   commit(batch: BatchFile, states: ReadonlyMap<StreamName, StreamState>): Promise<CommitResult>;
   /** Drops the raw tables and state of these streams (every stream: also forgets the mode). */
   reset(streams: readonly StreamName[] | 'all'): Promise<void>;
-  /** Rows per raw table, deleted ones included. */
-  rowCounts(): Promise<Map<string, number>>;
-  /** Every row of a raw table, in (account_id, id) order. */
-  readRows(stream: StreamName): Promise<RawRow[]>;
-  /** A command that queries a raw table, for the person who just loaded it. */
-  queryExample(): string;
   close(): Promise<void>;
 }
 

@@ -1,16 +1,18 @@
 // A local HTTP endpoint that plays BigQuery's REST API for the calls the @google-cloud/bigquery
-// client makes on behalf of the BigQuery loader: datasets and tables (get, insert, list,
-// delete), load jobs by multipart upload, query jobs and their results. Every query is checked
-// with a BigQuery-dialect parser (sql-parser-cst) and then run, translated, on DuckDB, which
-// holds the datasets as schemas: the loader's SQL is executed for real, not just recorded.
-// Requests are kept for tests to assert on.
+// client makes on behalf of the BigQuery warehouse client: datasets and tables (get, insert, list,
+// delete), load jobs by multipart upload, query jobs (dry runs, sessions and their transactions
+// included) and their results. Every query is checked with a BigQuery-dialect parser
+// (sql-parser-cst) and then run, translated, on DuckDB, which holds the datasets as schemas: the
+// SQL is executed for real, not just recorded. Each session runs on a DuckDB connection of its
+// own, so that its transaction spans its jobs as BigQuery's does. Requests are kept for tests to
+// assert on.
 import { randomUUID } from 'node:crypto';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import { parse as parseSql } from 'sql-parser-cst';
 import { duckdbType, toDuckDB } from './translate.js';
 
@@ -58,13 +60,25 @@ interface QueryResult {
   rows: { f: { v: unknown }[] }[];
 }
 
+/** A job, and what its results are (not part of the resource). */
+type FakeJob = JobResource & { result?: QueryResult; numDmlAffectedRows?: string };
+
+interface QueryConfiguration {
+  query: string;
+  queryParameters?: QueryParameter[];
+  createSession?: boolean;
+  connectionProperties?: { key: string; value: string }[];
+}
+
 export class FakeBigQuery {
   readonly requests: RecordedRequest[] = [];
   /** Every SQL text a query job carried, as sent. */
   readonly queries: string[] = [];
   private readonly datasets = new Map<string, { location: string }>();
   private readonly tables = new Map<string, TableResource>();
-  private readonly jobs = new Map<string, JobResource & { result?: QueryResult }>();
+  private readonly jobs = new Map<string, FakeJob>();
+  /** Each session's own connection. */
+  private readonly sessions = new Map<string, DuckDBConnection>();
   private readonly server: Server;
   private readonly scratch = mkdtempSync(join(tmpdir(), 'fake-bigquery-'));
   private db!: DuckDBConnection;
@@ -94,6 +108,7 @@ export class FakeBigQuery {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
     });
+    for (const session of this.sessions.values()) session.closeSync();
     this.db.closeSync();
     this.instance.closeSync();
     rmSync(this.scratch, { recursive: true, force: true });
@@ -151,7 +166,7 @@ export class FakeBigQuery {
         return;
       }
     }
-    if (collection === 'jobs' && name === undefined && method === 'POST') return this.queryJob(res, project, body as { configuration: { query: { query: string; queryParameters?: QueryParameter[] } }; jobReference?: { jobId?: string; location?: string } });
+    if (collection === 'jobs' && name === undefined && method === 'POST') return this.queryJob(res, project, body as { configuration: { query: QueryConfiguration; dryRun?: boolean }; jobReference?: { jobId?: string; location?: string } });
     if (collection === 'jobs' && name === undefined && method === 'GET') {
       // jobs.list: the local endpoint lists a script's child jobs (parentJobId), newest first as BigQuery does.
       const parent = query.parentJobId;
@@ -168,7 +183,18 @@ export class FakeBigQuery {
       if (!job) return notFound(res, `Not found: Job ${project}:${name}`);
       if (job.status.errorResult) return sendJson(res, 400, { error: { code: 400, message: job.status.errorResult.message, errors: job.status.errors } });
       const result = job.result ?? { schema: { fields: [] }, rows: [] };
-      return sendJson(res, 200, { kind: 'bigquery#getQueryResultsResponse', jobReference: job.jobReference, jobComplete: true, schema: result.schema, rows: result.rows, totalRows: String(result.rows.length) });
+      // Timestamps in microseconds when asked (the client always asks), else in seconds.
+      const micros = query['formatOptions.useInt64Timestamp'] === 'true';
+      const rows = result.rows.map((row) => ({ f: row.f.map((cell, i) => (result.schema.fields[i]?.type === 'TIMESTAMP' && cell.v !== null && !micros ? { v: String(Number(cell.v) / 1e6) } : cell)) }));
+      return sendJson(res, 200, {
+        kind: 'bigquery#getQueryResultsResponse',
+        jobReference: job.jobReference,
+        jobComplete: true,
+        schema: result.schema,
+        rows,
+        totalRows: String(rows.length),
+        ...(job.numDmlAffectedRows !== undefined ? { numDmlAffectedRows: job.numDmlAffectedRows } : {}),
+      });
     }
     return sendJson(res, 404, { error: { code: 404, message: `the local BigQuery endpoint does not play ${method} ${path}` } });
   }
@@ -195,9 +221,9 @@ export class FakeBigQuery {
     await this.db.run(`CREATE OR REPLACE TABLE "${dataset}"."${table}" (${columns})`);
   }
 
-  private newJob(project: string, jobId: string | undefined, location: string | undefined, configuration: Record<string, unknown>): JobResource {
+  private newJob(project: string, jobId: string | undefined, location: string | undefined, configuration: Record<string, unknown>): FakeJob {
     const id = jobId ?? randomUUID();
-    const job: JobResource = {
+    const job: FakeJob = {
       kind: 'bigquery#job',
       id: `${project}:${location ?? 'US'}.${id}`,
       jobReference: { projectId: project, jobId: id, location: location ?? 'US' },
@@ -234,7 +260,7 @@ export class FakeBigQuery {
     sendJson(res, 200, jobView(job));
   }
 
-  private async queryJob(res: ServerResponse, project: string, body: { configuration: { query: { query: string; queryParameters?: QueryParameter[] } }; jobReference?: { jobId?: string; location?: string } }): Promise<void> {
+  private async queryJob(res: ServerResponse, project: string, body: { configuration: { query: QueryConfiguration; dryRun?: boolean }; jobReference?: { jobId?: string; location?: string } }): Promise<void> {
     const config = body.configuration.query;
     const sql = config.query;
     this.queries.push(sql);
@@ -246,39 +272,60 @@ export class FakeBigQuery {
       // BigQuery refuses what it cannot parse, before running anything.
       return sendJson(res, 400, { error: { code: 400, message: `Syntax error: ${(error as Error).message.split('\n')[0]}`, status: 'INVALID_ARGUMENT' } });
     }
-    const job = this.newJob(project, body.jobReference?.jobId, body.jobReference?.location, { query: config });
-    const params = new Map<string, string | number | boolean | null>();
-    for (const p of config.queryParameters ?? []) {
-      const value = p.parameterValue.value ?? null;
-      const type = p.parameterType.type;
-      params.set(p.name, value === null ? null : type === 'INT64' ? Number(value) : type === 'BOOL' ? value === 'true' : value);
-    }
+    const location = body.jobReference?.location;
+    const job = this.newJob(project, body.jobReference?.jobId, location, { query: config, ...(body.configuration.dryRun ? { dryRun: true } : {}) });
+    const script = kinds.length > 1;
+    job.statistics.query = { statementType: script ? 'SCRIPT' : (kinds[0] ?? 'SELECT') };
+    // A dry run says what it would run, and runs nothing.
+    if (body.configuration.dryRun) return sendJson(res, 200, jobView(job));
+    const params = new Map<string, string>();
+    for (const p of config.queryParameters ?? []) params.set(p.name, sqlLiteral(p));
+    const sessionId = config.connectionProperties?.find((p) => p.key === 'session_id')?.value ?? (config.createSession ? randomUUID() : undefined);
     try {
-      const statements = await this.db.extractStatements(toDuckDB(sql, params));
-      const script = statements.count > 1;
+      if (config.createSession && sessionId) this.sessions.set(sessionId, await this.instance.connect());
+      const db = sessionId ? this.sessions.get(sessionId) : this.db;
+      if (!db) throw new Error(`Session ${sessionId} was not found or has ended`);
+      if (sessionId) job.statistics.sessionInfo = { sessionId };
+      if (/^\s*CALL\s+BQ\.ABORT_SESSION\s*\(\s*\)\s*;?\s*$/i.test(sql) && sessionId) {
+        await db.run('ROLLBACK').catch(() => undefined);
+        db.closeSync();
+        this.sessions.delete(sessionId);
+        return sendJson(res, 200, jobView(job));
+      }
+      const statements = await db.extractStatements(toDuckDB(this.withInformationSchema(project, sql), params));
       for (let i = 0; i < statements.count; i++) {
         const prepared = await statements.prepare(i);
         const result = await prepared.runAndReadAll();
-        if (i === statements.count - 1 && result.columnCount > 0) {
-          (job as JobResource & { result?: QueryResult }).result = queryResult(result.columnNames(), result.columnTypes().map(String), result.getRowsJson());
-        }
+        const type = kinds[i] ?? 'UNKNOWN';
+        if (i === statements.count - 1 && result.columnCount > 0) job.result = queryResult(result.columnNames(), result.columnTypes(), result.getRows());
+        if (!script && DML.has(type)) job.numDmlAffectedRows = String(result.rowsChanged);
         // A script runs each statement as a child job, with its own statistics.
         if (script) {
-          const type = kinds[i] ?? 'UNKNOWN';
-          const child = this.newJob(project, undefined, body.jobReference?.location, { query: { query: `(statement ${i + 1} of job ${job.jobReference.jobId})` } });
+          const child = this.newJob(project, undefined, location, { query: { query: `(statement ${i + 1} of job ${job.jobReference.jobId})` } });
           child.statistics.parentJobId = job.jobReference.jobId;
           child.statistics.query = { statementType: type, ...(DML.has(type) ? { numDmlAffectedRows: String(result.rowsChanged) } : {}) };
         }
       }
-      job.statistics.query = { statementType: script ? 'SCRIPT' : (kinds[0] ?? 'SELECT') };
+      if (!script && job.numDmlAffectedRows !== undefined) job.statistics.query = { statementType: kinds[0] ?? 'SELECT', numDmlAffectedRows: job.numDmlAffectedRows };
       if (script) job.statistics.numChildJobs = String(statements.count);
     } catch (error) {
       // A failed script leaves nothing behind, as BigQuery's transactions do.
-      if (/BEGIN\s+TRANSACTION/i.test(sql)) await this.db.run('ROLLBACK').catch(() => undefined);
+      if (/BEGIN\s+TRANSACTION/i.test(sql) && !sessionId) await this.db.run('ROLLBACK').catch(() => undefined);
       job.status.errorResult = { reason: 'invalidQuery', message: (error as Error).message };
       job.status.errors = [job.status.errorResult];
     }
     sendJson(res, 200, jobView(job));
+  }
+
+  /**
+   * `dataset`.INFORMATION_SCHEMA.TABLES as DuckDB's catalog of that schema, with BigQuery's
+   * refusal of a dataset that does not exist.
+   */
+  private withInformationSchema(project: string, sql: string): string {
+    return sql.replace(/`([^`.]+)`\.INFORMATION_SCHEMA\.TABLES/gi, (_, dataset: string) => {
+      if (!this.datasets.has(dataset)) throw new Error(`Not found: Dataset ${project}:${dataset} was not found in location US`);
+      return `(SELECT table_catalog, table_schema, table_name, table_type FROM information_schema.tables WHERE table_schema = '${dataset}')`;
+    });
   }
 }
 
@@ -287,34 +334,71 @@ const DML = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE']);
 /** BigQuery's name for a statement's type (statistics.query.statementType), from the parser's. */
 function statementType(node: string): string {
   if (node === 'start_transaction_stmt') return 'BEGIN_TRANSACTION';
+  if (node === 'compound_select_stmt') return 'SELECT';
   return node.replace(/_stmt$/, '').toUpperCase();
 }
 
-function jobView(job: JobResource): JobResource {
-  const { ...view } = job as JobResource & { result?: unknown };
-  delete (view as { result?: unknown }).result;
+/** A query parameter as a DuckDB literal of its type. */
+function sqlLiteral(parameter: QueryParameter): string {
+  const value = parameter.parameterValue.value;
+  if (value === null || value === undefined) return 'NULL';
+  switch (parameter.parameterType.type) {
+    case 'INT64':
+      if (!/^-?\d+$/.test(value)) throw new Error(`Invalid INT64 value ${value} of query parameter ${parameter.name}`);
+      return `CAST(${value} AS BIGINT)`;
+    case 'FLOAT64':
+      return `CAST('${value}' AS DOUBLE)`;
+    case 'BOOL':
+      return value === 'true' ? 'true' : 'false';
+    case 'TIMESTAMP':
+      return `CAST('${value.replaceAll("'", "''")}' AS TIMESTAMPTZ)`;
+    case 'STRING':
+      return `'${value.replaceAll("'", "''")}'`;
+    default:
+      throw new Error(`the local BigQuery endpoint has no query parameters of type ${parameter.parameterType.type}`);
+  }
+}
+
+function jobView(job: FakeJob): JobResource {
+  const { result: _result, numDmlAffectedRows: _rows, ...view } = job;
   return view;
 }
 
-/** DuckDB values in the REST API's row format ({f: [{v}]}), with BigQuery's type names. */
-function queryResult(names: string[], types: string[], rows: unknown[][]): QueryResult {
-  const bigqueryType = (duck: string): string => {
-    if (/^(BIGINT|INTEGER|HUGEINT|SMALLINT|TINYINT|UBIGINT)/.test(duck)) return 'INTEGER';
-    if (/^(DOUBLE|FLOAT|DECIMAL)/.test(duck)) return 'FLOAT';
-    if (duck === 'BOOLEAN') return 'BOOLEAN';
-    if (duck.startsWith('TIMESTAMP')) return 'TIMESTAMP';
-    if (duck === 'JSON') return 'JSON';
-    return 'STRING';
+/** DuckDB values in the REST API's row format ({f: [{v}]}), with BigQuery's type names; timestamps in microseconds. */
+function queryResult(names: string[], types: DuckDBType[], rows: DuckDBValue[][]): QueryResult {
+  const bigqueryType = (type: DuckDBType | undefined): string => {
+    switch (type?.typeId) {
+      case DuckDBTypeId.TINYINT:
+      case DuckDBTypeId.SMALLINT:
+      case DuckDBTypeId.INTEGER:
+      case DuckDBTypeId.BIGINT:
+      case DuckDBTypeId.HUGEINT:
+      case DuckDBTypeId.UBIGINT:
+        return 'INTEGER';
+      case DuckDBTypeId.DECIMAL:
+        return 'NUMERIC';
+      case DuckDBTypeId.FLOAT:
+      case DuckDBTypeId.DOUBLE:
+        return 'FLOAT';
+      case DuckDBTypeId.BOOLEAN:
+        return 'BOOLEAN';
+      case DuckDBTypeId.TIMESTAMP:
+      case DuckDBTypeId.TIMESTAMP_TZ:
+        return 'TIMESTAMP';
+      case DuckDBTypeId.DATE:
+        return 'DATE';
+      default:
+        return type?.alias === 'JSON' ? 'JSON' : 'STRING';
+    }
   };
-  const fields = names.map((name, i) => ({ name, type: bigqueryType(types[i] ?? 'VARCHAR'), mode: 'NULLABLE' }));
+  const fields = names.map((name, i) => ({ name, type: bigqueryType(types[i]), mode: 'NULLABLE' }));
   return {
     schema: { fields },
     rows: rows.map((row) => ({
       f: row.map((value, i) => {
         if (value === null || value === undefined) return { v: null };
-        const type = fields[i]?.type;
-        if (type === 'TIMESTAMP') return { v: String(Date.parse(String(value).replace(' ', 'T').replace(/\+00$/, 'Z')) / 1000) };
-        return { v: typeof value === 'object' ? JSON.stringify(value) : String(value) };
+        if (fields[i]?.type === 'TIMESTAMP') return { v: String((value as { micros: bigint }).micros) };
+        return { v: String(value) };
       }),
     })),
   };

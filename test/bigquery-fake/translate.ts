@@ -34,11 +34,12 @@ function rewriteAll(sql: string): string {
   out = rewriteCalls(out, 'JSON_VALUE', (args) => `json_extract_string(${args})`);
   out = rewriteCalls(out, 'SAFE_CAST', (args) => `TRY_CAST(${args})`);
   out = rewriteCalls(out, 'TIMESTAMP_SECONDS', (args) => `to_timestamp(${args})`);
+  out = rewriteCalls(out, 'TIMESTAMP_MICROS', (args) => `make_timestamptz(${args})`);
   out = rewriteCalls(out, 'UNIX_SECONDS', (args) => `CAST(epoch(${args}) AS BIGINT)`);
   out = rewriteCalls(out, 'PARSE_JSON', (args) => `CAST(${args} AS JSON)`);
   out = rewriteCalls(out, 'TO_JSON_STRING', (args) => `CAST(${args} AS VARCHAR)`);
   out = out.replace(/\bCURRENT_TIMESTAMP\(\)/gi, 'now()');
-  out = out.replace(/\bAS\s+(INT64|BOOL|STRING|FLOAT64)\)/g, (_, type: string) => `AS ${duckdbType({ type })})`);
+  out = out.replace(/\bAS\s+(INT64|BOOL|STRING|FLOAT64|NUMERIC|BIGNUMERIC)\)/g, (_, type: string) => `AS ${duckdbType({ type })})`);
   return out;
 }
 
@@ -72,14 +73,12 @@ function singleQuoteStrings(sql: string): string {
   return out;
 }
 
-/** Query parameters become literals. */
-function bindParameters(sql: string, params: ReadonlyMap<string, string | number | boolean | null>): string {
-  return sql.replace(/@([A-Za-z_][A-Za-z0-9_]*)/g, (whole, name: string) => {
-    if (!params.has(name)) throw new Error(`Query parameter '${name}' not found`);
-    const value = params.get(name);
-    if (value === null || value === undefined) return 'NULL';
-    if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-    return `'${value.replaceAll("'", "''")}'`;
+/** Query parameters become literals (of their type, given by name). */
+function bindParameters(sql: string, params: ReadonlyMap<string, string>): string {
+  return sql.replace(/@([A-Za-z_][A-Za-z0-9_]*)/g, (_, name: string) => {
+    const literal = params.get(name);
+    if (literal === undefined) throw new Error(`Query parameter '${name}' not found`);
+    return literal;
   });
 }
 
@@ -88,8 +87,10 @@ function rewriteAsserts(sql: string): string {
   return sql.replace(/\bASSERT\b([\s\S]*?)\bAS\s+('(?:[^']|'')*')\s*;/g, (_, condition: string, message: string) => `SELECT CASE WHEN (${condition}) THEN NULL ELSE error(${message}) END;`);
 }
 
-export function toDuckDB(sql: string, params: ReadonlyMap<string, string | number | boolean | null> = new Map()): string {
-  return bindParameters(rewriteAsserts(rewriteAll(rewriteReferences(singleQuoteStrings(sql)))), params).replace(/\bCOMMIT\s+TRANSACTION\b/gi, 'COMMIT');
+export function toDuckDB(sql: string, params: ReadonlyMap<string, string> = new Map()): string {
+  return bindParameters(rewriteAsserts(rewriteAll(rewriteReferences(singleQuoteStrings(sql)))), params)
+    .replace(/\bCOMMIT\s+TRANSACTION\b/gi, 'COMMIT')
+    .replace(/\bROLLBACK\s+TRANSACTION\b/gi, 'ROLLBACK');
 }
 
 /** BigQuery schema types as DuckDB column types. */
@@ -111,6 +112,9 @@ export function duckdbType(field: { type: string; mode?: string; fields?: { name
         return 'TIMESTAMPTZ';
       case 'JSON':
         return 'JSON';
+      case 'NUMERIC':
+      case 'BIGNUMERIC':
+        return 'DECIMAL(38, 9)';
       case 'RECORD':
       case 'STRUCT':
         return `STRUCT(${(field.fields ?? []).map((f) => `"${f.name}" ${duckdbType(f)}`).join(', ')})`;

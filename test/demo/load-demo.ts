@@ -6,7 +6,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { openReader } from '../../connector/loaders/warehouse.js';
+import { formatTable } from '../../connector/commands/query.js';
 import { startSimulator, TEST_NOW } from '../simulator/index.js';
 
 const WAREHOUSE = resolve('stripe.duckdb');
@@ -23,20 +24,13 @@ async function load(config: string): Promise<void> {
   if (code !== 0) throw new Error(`stripe-elt load exited with ${code}`);
 }
 
-/** A query's rows as an aligned text table. */
+/** A query's rows as an aligned text table, read through the warehouse client (as `stripe-elt query` does). */
 async function show(sql: string): Promise<void> {
-  const instance = await DuckDBInstance.create(WAREHOUSE, { access_mode: 'READ_ONLY' });
-  const connection = await instance.connect();
+  const client = await openReader(`duckdb:${WAREHOUSE}`);
   try {
-    const reader = await connection.runAndReadAll(sql);
-    const columns = reader.columnNames();
-    const rows = reader.getRowsJson().map((row) => row.map((value) => (value === null ? '' : String(value))));
-    const widths = columns.map((name, i) => Math.max(name.length, ...rows.map((row) => (row[i] as string).length)));
-    const line = (cells: string[]) => `  ${cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] as number) : cell.padStart(widths[i] as number))).join('  ')}`;
-    process.stdout.write(`${[line(columns), ...rows.map(line)].join('\n')}\n`);
+    process.stdout.write(formatTable(await client.query(sql)).replace(/^/gm, '  ').trimEnd().concat('\n'));
   } finally {
-    connection.closeSync();
-    instance.closeSync();
+    await client.close();
   }
 }
 

@@ -6,10 +6,12 @@ import type { AddressInfo } from 'node:net';
 import { BigQuery } from '@google-cloud/bigquery';
 import { OAuth2Client } from 'google-auth-library';
 import { afterEach, describe, expect, it } from 'vitest';
+import { queryExample, rowCounts } from '../../connector/commands/load.js';
+import { finishCli, startCli } from '../cli-process.js';
 import { parse as parseSql } from 'sql-parser-cst';
 import { reset } from '../../connector/commands/reset.js';
 import { BigQueryLoader } from '../../connector/loaders/bigquery/bigquery-loader.js';
-import { bigqueryWarehouse, commit, customer, state, type TestWarehouse } from './warehouses.js';
+import { bigqueryWarehouse, commit, customer, state, type TestWarehouse, readRows } from './warehouses.js';
 
 let warehouse: TestWarehouse | undefined;
 
@@ -152,19 +154,19 @@ describe('the BigQuery warehouse', () => {
       'Another load is writing to bigquery:test-project (it committed less than 15 minutes ago): one writer at a time, and this one wrote nothing. ' +
         'Wait for it to finish; a load that stopped without finishing frees the warehouse 15 minutes after its last commit.',
     );
-    expect((await first.readRows('customers')).map((r) => r.id)).toEqual(['cus_first']);
+    expect((await readRows(first, 'customers')).map((r) => r.id)).toEqual(['cus_first']);
     expect((await first.states()).get('customers')?.accounts).toEqual({ acct_1: { events: { cursor: 100, seen: [] } } });
     // The first load ends: the second goes on.
     await first.close();
     await commit(second, [['customers', customer('cus_second', 200)]]);
-    expect((await second.readRows('customers')).map((r) => r.id)).toEqual(['cus_first', 'cus_second']);
+    expect((await readRows(second, 'customers')).map((r) => r.id)).toEqual(['cus_first', 'cus_second']);
     // The second dies without closing; 16 minutes after its last commit, a third takes over.
     await ageLease(warehouse, 16 * 60);
     const third = new BigQueryLoader('test-project', { apiEndpoint: warehouse.fake?.url ?? '', accessToken: 'test-token' });
     await third.open();
     await commit(third, [['customers', customer('cus_third', 300)]]);
     await expect(commit(second, [['customers', customer('cus_late', 400)]])).rejects.toThrow(/^Another load took bigquery:test-project over after the lease of this one lapsed/);
-    expect((await third.readRows('customers')).map((r) => r.id)).toEqual(['cus_first', 'cus_second', 'cus_third']);
+    expect((await readRows(third, 'customers')).map((r) => r.id)).toEqual(['cus_first', 'cus_second', 'cus_third']);
     await third.close();
   });
 
@@ -188,7 +190,7 @@ describe('the BigQuery warehouse', () => {
     );
     const reader = new BigQueryLoader('test-project', { apiEndpoint: warehouse.fake?.url ?? '', accessToken: 'test-token' });
     await reader.open();
-    expect((await reader.readRows('customers')).map((row) => [row.id, row.livemode])).toEqual([['cus_second', true]]);
+    expect((await readRows(reader, 'customers')).map((row) => [row.id, row.livemode])).toEqual([['cus_second', true]]);
     expect(await reader.mode()).toBe('live');
     expect(await reader.states()).toEqual(new Map([['customers', secondState]]));
   });
@@ -215,8 +217,8 @@ describe('the BigQuery warehouse', () => {
     warehouse = await bigqueryWarehouse();
     await commit(warehouse.loader, [['customers', customer('cus_1', 100)]], { customers: state() });
     await warehouse.loader.states();
-    await warehouse.loader.rowCounts();
-    await warehouse.loader.readRows('customers');
+    await rowCounts(warehouse.loader.client, warehouse.loader.names);
+    await readRows(warehouse.loader, 'customers');
     await warehouse.loader.reset(['customers']);
     const queries = warehouse.fake?.queries ?? [];
     expect(queries.length).toBeGreaterThan(5);
@@ -242,7 +244,7 @@ describe('the BigQuery warehouse', () => {
 });
 
 describe("load's example query for BigQuery", () => {
-  it('runs as standard SQL and counts and sums the charges that are not deleted', async () => {
+  it('runs as printed, through stripe-elt query, and counts and sums the charges that are not deleted', async () => {
     warehouse = await bigqueryWarehouse();
     const charge = (id: string, amount: number, extra: Record<string, unknown> = {}) => ({ id, object: 'charge', account_id: 'acct_1', created: 100, observed_at: 100, livemode: false, amount, ...extra });
     await commit(warehouse.loader, [
@@ -250,11 +252,13 @@ describe("load's example query for BigQuery", () => {
       ['charges', charge('ch_2', 700)],
       ['charges', charge('ch_3', 900, { deleted: true })],
     ]);
-    const example = /^bq query --use_legacy_sql=false '(.*)'$/.exec(warehouse.loader.queryExample());
-    expect(example).not.toBeNull();
-    const client = clientOf(warehouse);
-    const [job] = await client.createQueryJob({ query: example?.[1] ?? '', useLegacySql: false });
-    const [rows] = await job.getQueryResults();
-    expect(rows.map((r: { account_id: string; charges: number; amount: number }) => [r.account_id, Number(r.charges), Number(r.amount)])).toEqual([['acct_1', 2, 1200]]);
+    const url = warehouse.fake?.url ?? '';
+    const example = queryExample(warehouse.loader, ['--bigquery-endpoint', url]);
+    const printed = /^stripe-elt query "(.*)" --warehouse bigquery:test-project --bigquery-endpoint (\S+)$/.exec(example);
+    expect(printed?.[2]).toBe(url);
+    const result = await finishCli(startCli(['query', printed?.[1] ?? '', '--warehouse', 'bigquery:test-project', '--bigquery-endpoint', url, '--format', 'json'], { env: { BIGQUERY_ACCESS_TOKEN: 'test-token' } }));
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe('{"account_id":"acct_1","charges":2,"amount":1200}\n');
+    expect(result.code).toBe(0);
   });
 });

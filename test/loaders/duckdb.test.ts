@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DuckDBClient } from '../../connector/loaders/duckdb/duckdb-client.js';
 import { DuckDBLoader } from '../../connector/loaders/duckdb/duckdb-loader.js';
-import { commit, customer } from './warehouses.js';
+import { commit, customer, openingRefusal, readRows } from './warehouses.js';
 
 let dir: string;
 beforeAll(() => {
@@ -29,34 +30,25 @@ async function database(name: string, sql: string): Promise<string> {
   return path;
 }
 
-/** The schemas and relations of a file, read without writing to it. */
+/** The schemas and relations of a file, read through a client that only reads. */
 async function catalog(path: string): Promise<string[]> {
-  const instance = await DuckDBInstance.create(path, { access_mode: 'READ_ONLY' });
-  const connection = await instance.connect();
-  const rows = await connection.runAndReadAll(
-    `SELECT 'schema ' || schema_name AS name FROM duckdb_schemas() WHERE database_name = current_database()
-     UNION ALL SELECT 'table ' || schema_name || '.' || table_name FROM duckdb_tables() WHERE database_name = current_database()
-     ORDER BY 1`,
-  );
-  connection.closeSync();
-  instance.closeSync();
-  return rows.getRowObjectsJson().map((row) => String(row.name));
+  const client = await DuckDBClient.open(path, { readOnly: true });
+  try {
+    const { rows } = await client.query(
+      `SELECT 'schema ' || schema_name AS name FROM duckdb_schemas() WHERE database_name = current_database()
+       UNION ALL SELECT 'table ' || schema_name || '.' || table_name FROM duckdb_tables() WHERE database_name = current_database()
+       ORDER BY 1`,
+    );
+    return rows.map((row) => String(row.name));
+  } finally {
+    await client.close();
+  }
 }
 
 const digest = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
 /** Opens `path` as a warehouse; the sentence it was refused with. */
-async function refusal(path: string): Promise<string> {
-  const loader = new DuckDBLoader(path);
-  try {
-    await loader.open();
-  } catch (error) {
-    return (error as Error).message;
-  } finally {
-    await loader.close();
-  }
-  throw new Error(`${path} was opened`);
-}
+const refusal = (path: string) => openingRefusal(new DuckDBLoader(path));
 
 describe('the DuckDB warehouse, opening a file that is not a stripe-elt warehouse', () => {
   it('refuses a file whose stripe_raw.charges has other columns, naming the table and the difference, and creates nothing in it', async () => {
@@ -148,8 +140,30 @@ describe('the DuckDB warehouse, opening a file that is new or ours', () => {
     const again = new DuckDBLoader(empty);
     await again.open();
     expect(again.exists()).toBe(true);
-    expect((await again.readRows('customers')).map((row) => row.id)).toEqual(['cus_1']);
+    expect((await readRows(again, 'customers')).map((row) => row.id)).toEqual(['cus_1']);
     await again.close();
+  });
+
+  it('attaches the file under the name any DuckDB client gives it, so that SQL naming it reads the same elsewhere', async () => {
+    for (const [file, expected] of [
+      ['stripe.duckdb', 'stripe'],
+      ['acme.test.duckdb', 'acme'],
+      ['memory.duckdb', 'warehouse'],
+    ] as const) {
+      const client = await DuckDBClient.open(join(dir, file));
+      try {
+        expect((await client.query('SELECT current_database() AS name')).rows).toEqual([{ name: expected }]);
+        expect(client.catalog).toBe(expected);
+      } finally {
+        await client.close();
+      }
+    }
+    // The DuckDB CLI's name for the file (its default): the same.
+    const instance = await DuckDBInstance.create(join(dir, 'stripe.duckdb'), { access_mode: 'READ_ONLY' });
+    const connection = await instance.connect();
+    expect((await connection.runAndReadAll('SELECT current_database() AS name')).getRowObjectsJson()).toEqual([{ name: 'stripe' }]);
+    connection.closeSync();
+    instance.closeSync();
   });
 
   it('creates nothing on opening a new file, and leaves no file when it closes without having written', async () => {

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { write } from '../../connector/commands/write.js';
 import type { AirbyteMessage } from '../../connector/protocol/messages.js';
 import { ProtocolWriter } from '../../connector/protocol/writer.js';
-import { WAREHOUSES, customer, record, state } from './warehouses.js';
+import { WAREHOUSES, customer, record, state, readRows } from './warehouses.js';
 
 function stateLine(stream: string, value: unknown): string {
   return JSON.stringify({ type: 'STATE', state: { type: 'STREAM', stream: { stream_descriptor: { name: stream }, stream_state: value } } });
@@ -42,7 +42,7 @@ describe.each(WAREHOUSES)('write into the %s warehouse', (_name, create) => {
         `Line 5 of the input is not an Airbyte message (${reason}); nothing after the last committed STATE was written.`,
       );
       expect(echoed.map((message) => JSON.stringify(message))).toEqual([lines[2]]);
-      expect((await warehouse.loader.readRows('customers')).map((row) => row.id)).toEqual(['cus_1', 'cus_2']);
+      expect((await readRows(warehouse.loader, 'customers')).map((row) => row.id)).toEqual(['cus_1', 'cus_2']);
       expect(await warehouse.loader.states()).toEqual(new Map([['customers', committed]]));
     } finally {
       await warehouse.close();

@@ -4,55 +4,37 @@
 // with a load job (newline-delimited JSON) into a staging table, then one multi-statement
 // transaction merges it into the raw tables under the newest-state rule, stores the states and
 // marks deleted what completed backfills no longer list. No streaming inserts. Opening checks
-// that the tables of ours that exist have our schema, and creates nothing: the first commit
-// creates the datasets and tables.
+// that the tables of ours that exist have our schema and that its migrations ledger is one this
+// release continues, and creates nothing: the first write applies the migrations, which create
+// the datasets and tables. Everything goes through the BigQuery client.
 import { randomUUID } from 'node:crypto';
-import { BigQuery, type Job, type TableField, type TableMetadata } from '@google-cloud/bigquery';
-import { OAuth2Client } from 'google-auth-library';
+import type { TableField, TableMetadata } from '@google-cloud/bigquery';
 import type { Mode } from '../../config.js';
 import { UserError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
 import { STREAM_NAMES, isStreamName, type StreamName } from '../../streams/catalog.js';
 import type { StreamState } from '../../sync/state.js';
+import type { Parameters } from '../../warehouse/client.js';
+import { checkLedger, describeResults, migrate, migrationFailure, type MigrationReport } from '../../warehouse/migrations.js';
 import type { BatchFile } from '../batch.js';
-import { batchMode, batchPlatform, rawRow, storedStates, warehouseNames, type CommitResult, type Loader, type RawRow, type WarehouseNames } from '../loader.js';
+import { batchMode, batchPlatform, storedStates, warehouseNames, type CommitResult, type Loader, type WarehouseNames } from '../loader.js';
 import { newCompleteBackfills } from '../sweeps.js';
 import { columnDifferences, otherColumns } from '../table-check.js';
-import type { WarehouseOptions } from '../warehouse.js';
+import { BigQueryClient } from './bigquery-client.js';
+import { BigQueryLedger, bigqueryMigrations } from './migrations.js';
+import { META_FIELDS, RAW_FIELDS, fieldTypes } from './tables.js';
 
-const RAW_FIELDS: TableField[] = [
-  { name: 'account_id', type: 'STRING', mode: 'REQUIRED' },
-  { name: 'id', type: 'STRING', mode: 'REQUIRED' },
-  { name: 'livemode', type: 'BOOL' },
-  { name: 'created', type: 'TIMESTAMP' },
-  { name: 'is_deleted', type: 'BOOL', mode: 'REQUIRED' },
-  { name: 'observed_at', type: 'TIMESTAMP', mode: 'REQUIRED' },
-  { name: 'synced_at', type: 'TIMESTAMP', mode: 'REQUIRED' },
-  { name: 'data', type: 'JSON', mode: 'REQUIRED' },
-];
-
-const STATE_FIELDS: TableField[] = [
-  { name: 'stream', type: 'STRING', mode: 'REQUIRED' },
-  { name: 'state', type: 'JSON', mode: 'REQUIRED' },
-  { name: 'updated_at', type: 'TIMESTAMP', mode: 'REQUIRED' },
-];
-
-const SETTINGS_FIELDS: TableField[] = [
-  { name: 'key', type: 'STRING', mode: 'REQUIRED' },
-  { name: 'value', type: 'STRING', mode: 'REQUIRED' },
-];
-
-/** The bookkeeping tables of the meta dataset, by name. */
-const META_FIELDS: ReadonlyMap<string, TableField[]> = new Map([
-  ['state', STATE_FIELDS],
-  ['settings', SETTINGS_FIELDS],
-]);
-
-/** The names the API gives the types in a table's schema (BOOL is BOOLEAN, INT64 is INTEGER). */
-const LEGACY_TYPES: Record<string, string> = { BOOL: 'BOOLEAN', INT64: 'INTEGER', FLOAT64: 'FLOAT', STRUCT: 'RECORD' };
-
-/** A schema's fields, name to type, in the API's names. */
-function fieldTypes(fields: readonly TableField[]): Map<string, string> {
-  return new Map(fields.map((f) => [String(f.name), LEGACY_TYPES[String(f.type).toUpperCase()] ?? String(f.type).toUpperCase()]));
+export interface BigQueryLoaderOptions {
+  /** The location of new datasets, where jobs run (default US). */
+  readonly location?: string;
+  /** A prefix for the dataset names (stripe_raw, stripe_marts, stripe_elt). */
+  readonly datasetPrefix?: string;
+  /** Another API endpoint than Google's (a proxy, or a local endpoint for tests). */
+  readonly apiEndpoint?: string;
+  /** An OAuth access token to use instead of Application Default Credentials. */
+  readonly accessToken?: string;
+  /** Told of the migrations applied. */
+  readonly logger?: Logger;
 }
 
 /** The batch file's lines, as the staging table holds them. */
@@ -82,11 +64,6 @@ const LEASE_SECONDS = 15 * 60;
 const LEASE_TAKEN = 'stripe-elt: another load holds this warehouse';
 const LEASE_LOST = 'stripe-elt: another load took this warehouse over';
 
-/** A create that found the dataset or table made meanwhile (by another load) has nothing to do. */
-function alreadyExists(error: unknown): void {
-  if ((error as { code?: unknown }).code !== 409) throw error;
-}
-
 /** A field of the record's data, as text. */
 function field(name: string): string {
   return `JSON_VALUE(record.data, '$.${name}')`;
@@ -94,12 +71,13 @@ function field(name: string): string {
 
 export class BigQueryLoader implements Loader {
   readonly description: string;
-  private readonly client: BigQuery;
-  private readonly names: WarehouseNames;
-  private readonly location: string;
+  /** The client the loader writes through: commands query the warehouse through it too. */
+  readonly client: BigQueryClient;
+  readonly names: WarehouseNames;
   /** The datasets, and the tables (as `dataset.table`), known to exist. */
   private readonly datasets = new Set<string>();
   private readonly tables = new Set<string>();
+  private migrated = false;
   /** This loader's lease (see LEASE_SECONDS), and whether one of its commits took it. */
   private readonly writer = randomUUID();
   private leased = false;
@@ -112,28 +90,19 @@ export class BigQueryLoader implements Loader {
 
   constructor(
     readonly project: string,
-    options: WarehouseOptions = {},
+    private readonly options: BigQueryLoaderOptions = {},
   ) {
     this.description = `bigquery:${project}`;
     this.names = warehouseNames(options.datasetPrefix ?? '');
-    this.location = options.location ?? 'US';
-    // Application Default Credentials, unless an access token is given (BIGQUERY_ACCESS_TOKEN,
-    // for instance from `gcloud auth print-access-token`).
-    const token = options.accessToken ?? process.env.BIGQUERY_ACCESS_TOKEN;
-    this.client = new BigQuery({
-      projectId: project,
-      location: this.location,
+    this.client = new BigQueryClient(project, {
+      location: options.location ?? 'US',
       ...(options.apiEndpoint ? { apiEndpoint: options.apiEndpoint } : {}),
-      ...(token ? { authClient: new OAuth2Client({ credentials: { access_token: token } }) } : {}),
+      ...(options.accessToken ? { accessToken: options.accessToken } : {}),
     });
   }
 
   private ref(dataset: string, table: string): string {
     return `\`${this.project}.${dataset}.${table}\``;
-  }
-
-  queryExample(): string {
-    return `bq query --use_legacy_sql=false 'SELECT account_id, count(*) AS charges, sum(CAST(JSON_VALUE(data, "$.amount") AS INT64)) AS amount FROM ${this.raw('charges')} WHERE NOT is_deleted GROUP BY account_id'`;
   }
 
   private raw(stream: string): string {
@@ -144,24 +113,15 @@ export class BigQueryLoader implements Loader {
     return this.ref(this.names.meta, table);
   }
 
-  private async query(sql: string, params: Record<string, string | number | boolean> = {}): Promise<Record<string, unknown>[]> {
-    return (await this.run(sql, params)).rows;
-  }
-
-  private async run(sql: string, params: Record<string, string | number | boolean>): Promise<{ job: Job; rows: Record<string, unknown>[] }> {
-    const [job] = await this.client.createQueryJob({ query: sql, params, location: this.location, useLegacySql: false });
-    const [rows] = await job.getQueryResults();
-    return { job, rows: rows as Record<string, unknown>[] };
-  }
-
   /**
    * Runs the statements in one transaction, which first takes or renews this loader's lease. The
    * first commit takes it if no other load holds a live one. Every later commit asserts that the
    * lease is still this loader's: another load takes the writer row over once this one's lease
    * lapses (and deletes it when it ends), and writer ids are never reused, so a row that is
    * still ours means nobody wrote in between, and the states and mode this loader remembers hold.
+   * Returns the script's job id.
    */
-  private async transaction(statements: readonly string[], params: Record<string, string | number | boolean>): Promise<Job> {
+  private async transaction(statements: readonly string[], params: Parameters): Promise<string> {
     const settings = this.meta('settings');
     const held = this.leased
       ? `ASSERT EXISTS (SELECT 1 FROM ${settings} WHERE key = 'writer' AND value = @writer) AS '${LEASE_LOST}'`
@@ -174,7 +134,7 @@ export class BigQueryLoader implements Loader {
       `INSERT INTO ${settings} (key, value) VALUES ('writer', @writer), ('writer_at', CAST(UNIX_SECONDS(CURRENT_TIMESTAMP()) AS STRING))`,
     ];
     try {
-      const { job } = await this.run(['BEGIN TRANSACTION', ...lease, ...statements, 'COMMIT TRANSACTION'].join(';\n').concat(';'), { ...params, writer: this.writer });
+      const job = await this.client.script([...lease, ...statements], { ...params, writer: this.writer });
       this.leased = true;
       return job;
     } catch (error) {
@@ -197,47 +157,27 @@ export class BigQueryLoader implements Loader {
     }
   }
 
-  /**
-   * The rows a script's UPDATE statements changed, from its child jobs (BigQuery runs each
-   * statement of a script as one). A commit's only UPDATEs are its sweeps.
-   */
-  private async rowsUpdated(script: Job): Promise<number> {
-    const [children] = await this.client.getJobs({ parentJobId: script.id, autoPaginate: true });
-    let rows = 0;
-    for (const child of children) {
-      const statistics = (child.metadata as { statistics?: { query?: { statementType?: string; numDmlAffectedRows?: string } } }).statistics?.query;
-      if (statistics?.statementType === 'UPDATE') rows += Number(statistics.numDmlAffectedRows ?? 0);
-    }
-    return rows;
-  }
-
-  private async ensureDataset(name: string): Promise<void> {
-    if (this.datasets.has(name)) return;
-    await this.client
-      .dataset(name, { location: this.location })
-      .create({ location: this.location })
-      .catch(alreadyExists);
-    this.datasets.add(name);
-  }
-
   private async ensureTable(dataset: string, table: string, metadata: TableMetadata): Promise<void> {
     const key = `${dataset}.${table}`;
     if (this.tables.has(key)) return;
-    await this.client.dataset(dataset).createTable(table, metadata).catch(alreadyExists);
+    await this.client.createTable(dataset, table, metadata);
     this.tables.add(key);
   }
 
-  /** Checks, creating nothing, that the datasets' tables of ours that exist have our schema. */
+  /** Checks, creating nothing, that the datasets' tables of ours that exist have our schema, and that its ledger is one this release continues. */
   async open(): Promise<void> {
     try {
       for (const name of [this.names.raw, this.names.marts, this.names.meta]) {
-        const [exists] = await this.client.dataset(name).exists();
-        if (exists) this.datasets.add(name);
+        if (await this.client.datasetExists(name)) this.datasets.add(name);
       }
       const ours: [string, string, TableField[]][] = [];
       if (this.datasets.has(this.names.meta)) for (const [table, fields] of META_FIELDS) ours.push([this.names.meta, table, fields]);
       if (this.datasets.has(this.names.raw)) for (const stream of await this.existingRawTables()) ours.push([this.names.raw, stream, RAW_FIELDS]);
       await Promise.all(ours.map(([dataset, table, fields]) => this.checkTable(dataset, table, fields)));
+      if (this.tables.has(`${this.names.meta}.migrations`)) {
+        const ledger = new BigQueryLedger(this.client, this.names);
+        checkLedger(await ledger.read(), bigqueryMigrations(this.names), ledger);
+      }
     } catch (error) {
       if (error instanceof UserError) throw error;
       throw new UserError(`Cannot open the BigQuery warehouse ${this.description}: ${(error as Error).message}. Check the project, and the credentials (gcloud auth application-default login, or GOOGLE_APPLICATION_CREDENTIALS).`);
@@ -246,14 +186,9 @@ export class BigQueryLoader implements Loader {
 
   /** A table of ours, if it exists, must have our fields and types. */
   private async checkTable(dataset: string, table: string, fields: readonly TableField[]): Promise<void> {
-    let metadata: TableMetadata;
-    try {
-      [metadata] = await this.client.dataset(dataset).table(table).getMetadata();
-    } catch (error) {
-      if ((error as { code?: unknown }).code === 404) return;
-      throw error;
-    }
-    const differences = columnDifferences(fieldTypes(metadata.schema?.fields ?? []), fieldTypes(fields));
+    const actual = await this.client.tableFields(dataset, table);
+    if (actual === undefined) return;
+    const differences = columnDifferences(fieldTypes(actual), fieldTypes(fields));
     if (differences.length > 0) throw otherColumns(this.description, `${dataset}.${table}`, differences, "give stripe-elt's datasets another name with --dataset-prefix, or another project");
     this.tables.add(`${dataset}.${table}`);
   }
@@ -262,10 +197,28 @@ export class BigQueryLoader implements Loader {
     return [...META_FIELDS.keys()].some((table) => this.tables.has(`${this.names.meta}.${table}`));
   }
 
-  /** Creates the datasets and the bookkeeping tables, before the first write. */
-  private async prepare(): Promise<void> {
-    for (const dataset of [this.names.raw, this.names.marts, this.names.meta]) await this.ensureDataset(dataset);
-    for (const [table, fields] of META_FIELDS) await this.ensureTable(this.names.meta, table, { schema: { fields } });
+  /**
+   * Applies the migrations the warehouse lacks (all of them to a new one; a warehouse written
+   * before the ledger is adopted), once, before the first write; the result of each.
+   */
+  async migrate(): Promise<MigrationReport> {
+    if (this.migrated) return { results: [], hadLedger: true };
+    const report = await migrate(new BigQueryLedger(this.client, this.names), bigqueryMigrations(this.names));
+    if (report.results.length > 0) {
+      const upgraded = report.hadLedger || report.results.some((r) => r.status === 'adopted');
+      const sentence = `${upgraded ? 'Upgraded' : 'Created'} the bookkeeping of ${this.description}: ${describeResults(report.results)}.`;
+      if (upgraded) this.options.logger?.info({ migrations: report.results }, sentence);
+      else this.options.logger?.debug({ migrations: report.results }, sentence);
+    }
+    if (report.error !== undefined) throw migrationFailure(this.description, report);
+    // A new ledger was created with the datasets; one found may be beside a dataset removed since.
+    for (const dataset of [this.names.raw, this.names.marts, this.names.meta]) {
+      if (report.hadLedger && !this.datasets.has(dataset)) await this.client.createDataset(dataset);
+      this.datasets.add(dataset);
+    }
+    for (const table of META_FIELDS.keys()) this.tables.add(`${this.names.meta}.${table}`);
+    this.migrated = true;
+    return report;
   }
 
   private async ensureRawTable(stream: string): Promise<void> {
@@ -280,7 +233,7 @@ export class BigQueryLoader implements Loader {
   /** The mode and the platform the warehouse holds, in one query job (each costs a second or more). */
   private async held(): Promise<{ mode: Mode | null; platform: string | null }> {
     if (!this.tables.has(`${this.names.meta}.settings`)) return { mode: null, platform: null };
-    const rows = await this.query(`SELECT key, value FROM ${this.meta('settings')} WHERE key IN ('mode', 'platform')`);
+    const { rows } = await this.client.query(`SELECT key, value FROM ${this.meta('settings')} WHERE key IN ('mode', 'platform')`);
     const value = (key: string) => rows.find((row) => row.key === key)?.value;
     const mode = value('mode');
     const platform = value('platform');
@@ -297,11 +250,11 @@ export class BigQueryLoader implements Loader {
 
   async states(): Promise<Map<StreamName, StreamState>> {
     if (!this.tables.has(`${this.names.meta}.state`)) return new Map();
-    return storedStates(await this.query(`SELECT stream, TO_JSON_STRING(state) AS state FROM ${this.meta('state')}`), this.description);
+    return storedStates((await this.client.query(`SELECT stream, TO_JSON_STRING(state) AS state FROM ${this.meta('state')}`)).rows, this.description);
   }
 
   async commit(batch: BatchFile, states: ReadonlyMap<StreamName, StreamState>): Promise<CommitResult> {
-    await this.prepare();
+    await this.migrate();
     for (const stream of new Set([...batch.streams, ...states.keys()])) await this.ensureRawTable(stream);
     const statements: string[] = [];
     const params: Record<string, string | number> = {};
@@ -313,10 +266,7 @@ export class BigQueryLoader implements Loader {
     const heldPlatform = settings.platform;
     const newPlatform = batchPlatform(heldPlatform, previous, states, this.description);
     if (batch.records > 0) {
-      await this.client
-        .dataset(this.names.meta)
-        .table(BATCH_TABLE)
-        .load(batch.path, { sourceFormat: 'NEWLINE_DELIMITED_JSON', writeDisposition: 'WRITE_TRUNCATE', schema: { fields: BATCH_FIELDS } });
+      await this.client.loadFile(batch.path, this.names.meta, BATCH_TABLE, BATCH_FIELDS);
       newMode = await this.checkRecords(held);
       for (const stream of batch.streams) statements.push(this.mergeStatement(stream));
     }
@@ -354,18 +304,21 @@ export class BigQueryLoader implements Loader {
     if (statements.length === 0) return { swept: 0 };
     const job = await this.transaction(statements, params);
     this.known = { states: new Map([...previous, ...states]), mode: held ?? newMode, platform: heldPlatform ?? newPlatform };
-    return { swept: sweeps > 0 ? await this.rowsUpdated(job) : 0 };
+    // A commit's only UPDATEs are its sweeps.
+    return { swept: sweeps > 0 ? await this.client.rowsChangedByScript(job, 'UPDATE') : 0 };
   }
 
   /** Every record must be one of ours and of the warehouse's mode; returns the records' mode. */
   private async checkRecords(held: Mode | null): Promise<Mode | null> {
     const staging = this.meta(BATCH_TABLE);
-    const [foreign] = await this.query(
+    const {
+      rows: [foreign],
+    } = await this.client.query(
       `SELECT SUM(IF(${field('account_id')} IS NULL OR ${field('id')} IS NULL OR ${field('observed_at')} IS NULL, 1, 0)) AS foreign_records,
               MIN(IF(${field('account_id')} IS NULL OR ${field('id')} IS NULL OR ${field('observed_at')} IS NULL, seq, NULL)) AS first_foreign
        FROM ${staging}`,
     );
-    const modes = await this.query(`SELECT DISTINCT SAFE_CAST(${field('livemode')} AS BOOL) AS livemode FROM ${staging} WHERE ${field('livemode')} IS NOT NULL`);
+    const { rows: modes } = await this.client.query(`SELECT DISTINCT SAFE_CAST(${field('livemode')} AS BOOL) AS livemode FROM ${staging} WHERE ${field('livemode')} IS NOT NULL`);
     const check = { foreignRecords: Number(foreign?.foreign_records ?? 0), firstForeign: foreign?.first_foreign, modes: modes.map((m) => m.livemode === true) };
     return batchMode(check, held, this.description);
   }
@@ -401,7 +354,7 @@ export class BigQueryLoader implements Loader {
 
   async reset(streams: readonly StreamName[] | 'all'): Promise<void> {
     const names = streams === 'all' ? [...STREAM_NAMES] : streams;
-    await this.prepare();
+    await this.migrate();
     // The state goes first: a reset stopped half way then leaves tables whose streams are read
     // again from the start, never a state that says rows are loaded when their table is gone.
     const params: Record<string, string> = {};
@@ -411,43 +364,23 @@ export class BigQueryLoader implements Loader {
     await this.transaction(statements, params);
     this.known = undefined;
     for (const stream of names) {
-      await this.client.dataset(this.names.raw).table(stream).delete({ ignoreNotFound: true });
+      await this.client.deleteTable(this.names.raw, stream);
       this.tables.delete(`${this.names.raw}.${stream}`);
     }
   }
 
   private async existingRawTables(): Promise<string[]> {
     if (!this.datasets.has(this.names.raw)) return [];
-    const [tables] = await this.client.dataset(this.names.raw).getTables();
-    return tables.map((t) => t.id as string).filter(isStreamName);
-  }
-
-  async rowCounts(): Promise<Map<string, number>> {
-    const counts = new Map<string, number>();
-    for (const stream of await this.existingRawTables()) {
-      const [row] = await this.query(`SELECT COUNT(*) AS n FROM ${this.raw(stream)}`);
-      counts.set(stream, Number(row?.n ?? 0));
-    }
-    return counts;
-  }
-
-  async readRows(stream: StreamName): Promise<RawRow[]> {
-    if (!(await this.existingRawTables()).includes(stream)) return [];
-    const rows = await this.query(
-      `SELECT account_id, id, livemode, is_deleted, UNIX_SECONDS(created) AS created, UNIX_SECONDS(observed_at) AS observed_at, TO_JSON_STRING(data) AS data
-       FROM ${this.raw(stream)} ORDER BY account_id, id`,
-    );
-    return rows.map(rawRow);
+    return (await this.client.tableNames(this.names.raw)).filter(isStreamName);
   }
 
   async close(): Promise<void> {
-    // The client holds no connection to close; the lease is given back for the next load.
+    // The lease is given back for the next load.
     if (!this.leased) return;
     this.leased = false;
     const settings = this.meta('settings');
-    await this.query(
-      `DELETE FROM ${settings} WHERE key IN ('writer', 'writer_at') AND EXISTS (SELECT 1 FROM ${settings} WHERE key = 'writer' AND value = @writer)`,
-      { writer: this.writer },
-    ).catch(() => undefined); // it expires anyway
+    await this.client
+      .execute(`DELETE FROM ${settings} WHERE key IN ('writer', 'writer_at') AND EXISTS (SELECT 1 FROM ${settings} WHERE key = 'writer' AND value = @writer)`, { writer: this.writer })
+      .catch(() => undefined); // it expires anyway
   }
 }

@@ -1,13 +1,14 @@
 // Whether an existing DuckDB file is a stripe-elt warehouse, read from its catalog before anything
 // is written to it. A file is ours if it holds no table or view at all (a new database), or if
 // it has a table in the bookkeeping schema `stripe_elt`; and then every table of ours that it
-// holds (stripe_elt.state, stripe_elt.settings, stripe_raw.<stream>) has exactly our columns and
+// holds (the bookkeeping tables of tables.ts, stripe_raw.<stream>) has exactly our columns and
 // types. Anything else is another program's data, refused with the table and the difference.
-import type { DuckDBConnection } from '@duckdb/node-api';
+// (A migration that changes a table's columns changes its definition there: the check must then
+// accept the columns it had before, which the migration upgrades at the first write.)
 import { isStreamName } from '../../streams/catalog.js';
+import type { Session } from '../../warehouse/client.js';
 import type { WarehouseNames } from '../loader.js';
 import { columnDifferences, notOurs, otherColumns } from '../table-check.js';
-import { literal } from './sql.js';
 import { META_TABLES, RAW_TABLE, type TableDefinition } from './tables.js';
 
 /** What an accepted file holds of ours. */
@@ -36,26 +37,26 @@ function differences(columns: ReadonlyMap<string, string>, primaryKey: readonly 
   return out;
 }
 
-export async function checkCatalog(db: DuckDBConnection, names: WarehouseNames, path: string): Promise<WarehouseCatalog> {
+export async function checkCatalog(db: Session, names: WarehouseNames, path: string): Promise<WarehouseCatalog> {
   const here = 'database_name = current_database()';
   const relations = (
-    await db.runAndReadAll(
+    await db.query(
       `SELECT schema_name, table_name AS name, 'table' AS kind FROM duckdb_tables() WHERE ${here}
        UNION ALL SELECT schema_name, view_name, 'view' FROM duckdb_views() WHERE ${here} AND NOT internal
        ORDER BY 1, 2`,
     )
-  )
-    .getRowObjectsJson()
-    .map((row): Relation => ({ schema: String(row.schema_name), name: String(row.name), kind: row.kind === 'view' ? 'view' : 'table' }));
-  const ourSchemas = `schema_name IN (${literal(names.raw)}, ${literal(names.meta)})`;
+  ).rows.map((row): Relation => ({ schema: String(row.schema_name), name: String(row.name), kind: row.kind === 'view' ? 'view' : 'table' }));
+  const ourSchemas = { raw: names.raw, meta: names.meta };
+  const inOurSchemas = 'schema_name IN ($raw, $meta)';
   const columns = new Map<string, Map<string, string>>();
-  for (const row of (await db.runAndReadAll(`SELECT schema_name, table_name, column_name, data_type FROM duckdb_columns() WHERE ${here} AND ${ourSchemas} ORDER BY column_index`)).getRowObjectsJson()) {
+  for (const row of (await db.query(`SELECT schema_name, table_name, column_name, data_type FROM duckdb_columns() WHERE ${here} AND ${inOurSchemas} ORDER BY column_index`, ourSchemas)).rows) {
     const key = `${String(row.schema_name)}.${String(row.table_name)}`;
     if (!columns.has(key)) columns.set(key, new Map());
     columns.get(key)?.set(String(row.column_name), String(row.data_type));
   }
   const keys = new Map<string, string[]>();
-  for (const row of (await db.runAndReadAll(`SELECT schema_name, table_name, constraint_column_names FROM duckdb_constraints() WHERE ${here} AND ${ourSchemas} AND constraint_type = 'PRIMARY KEY'`)).getRowObjectsJson()) {
+  const constraints = `SELECT schema_name, table_name, constraint_column_names FROM duckdb_constraints() WHERE ${here} AND ${inOurSchemas} AND constraint_type = 'PRIMARY KEY'`;
+  for (const row of (await db.query(constraints, ourSchemas)).rows) {
     keys.set(`${String(row.schema_name)}.${String(row.table_name)}`, (row.constraint_column_names as string[]).map(String));
   }
 

@@ -54,10 +54,40 @@ export const SETTINGS_TABLE: TableDefinition = {
   primaryKey: 'key',
 };
 
+/** `stripe_elt.migrations`: the ledger of the migrations applied (see warehouse/migrations.ts). */
+export const MIGRATIONS_TABLE: TableDefinition = {
+  columns: [
+    { name: 'name', type: 'VARCHAR' },
+    { name: 'applied_at', type: TIMESTAMPTZ, notNull: true },
+    { name: 'checksum', type: 'VARCHAR', notNull: true },
+  ],
+  primaryKey: 'name',
+};
+
+/**
+ * `stripe_elt.model_builds`: the transform runner's ledger, one row per build of a model: its
+ * version, the checksum of its rendered SQL, when it started and finished, the rows it wrote (none
+ * for a view), and its outcome (built, failed, skipped) with the database's message.
+ */
+export const MODEL_BUILDS_TABLE: TableDefinition = {
+  columns: [
+    { name: 'model', type: 'VARCHAR', notNull: true },
+    { name: 'version', type: 'VARCHAR', notNull: true },
+    { name: 'checksum', type: 'VARCHAR', notNull: true },
+    { name: 'started_at', type: TIMESTAMPTZ, notNull: true },
+    { name: 'finished_at', type: TIMESTAMPTZ },
+    { name: 'rows_affected', type: 'BIGINT' },
+    { name: 'outcome', type: 'VARCHAR', notNull: true },
+    { name: 'message', type: 'VARCHAR' },
+  ],
+};
+
 /** The bookkeeping tables of the `stripe_elt` schema, by name. */
 export const META_TABLES: ReadonlyMap<string, TableDefinition> = new Map([
   ['state', STATE_TABLE],
   ['settings', SETTINGS_TABLE],
+  ['migrations', MIGRATIONS_TABLE],
+  ['model_builds', MODEL_BUILDS_TABLE],
 ]);
 
 export function createTableStatement(qualifiedName: string, table: TableDefinition): string {
