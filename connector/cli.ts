@@ -5,13 +5,13 @@
 // a person runs (load, reset) speak sentences on a terminal; `query` prints its rows.
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { loadConfig, readJsonFile } from './config.js';
+import { loadConfig, readJsonFile, type SourceConfig } from './config.js';
 import { UserError, scrubSecrets } from './errors.js';
 import { Terminal, createLogger, type Logger } from './logger.js';
 import { runCheck } from './commands/check.js';
 import { catalogMessage } from './commands/discover.js';
 import { specMessage } from './commands/spec.js';
-import { parseConfiguredCatalog, parseState } from './protocol/inputs.js';
+import { parseConfiguredCatalog, parseState, type SelectedStream } from './protocol/inputs.js';
 import { JsonLinesSink, ProtocolWriter } from './protocol/writer.js';
 import { read } from './sync/read.js';
 import { load, loadSummary, queryExample, type LoadResult } from './commands/load.js';
@@ -22,6 +22,8 @@ import { Progress } from './load/progress.js';
 import { standardInput } from './load/stdin.js';
 import { DEFAULT_BATCH_RECORDS } from './load/pipeline.js';
 import { EXIT, completedExitCode } from './commands/exit-codes.js';
+import { parseVars, transform, type TransformCommandOptions } from './commands/transform.js';
+import { transformReport } from '../transforms/report.js';
 import { Interruption } from './commands/interruption.js';
 import { DEFAULT_WAREHOUSE, openReader, openWarehouse, type Warehouse, type WarehouseOptions } from './loaders/warehouse.js';
 import { DEFAULT_DUCKDB_MEMORY_LIMIT } from './loaders/duckdb/memory-limit.js';
@@ -106,6 +108,21 @@ const warehouseOptions = {
   },
 } as const;
 
+/** The warehouse options of a command that loads nothing. */
+function warehouseOnly() {
+  const { 'batch-records': _, ...rest } = warehouseOptions;
+  return rest;
+}
+
+const transformOptions = {
+  select: { type: 'string', array: true, default: [] as string[], describe: "the models to build, as dbt selects them: name, +name, name+, tag:x, path:models/staging (repeatable; default: all)" },
+  exclude: { type: 'string', array: true, default: [] as string[], describe: 'models not to build, in the same syntax' },
+  'full-refresh': { type: 'boolean', default: false, describe: 'rebuild incremental models whole' },
+  vars: { type: 'string', describe: "the project's vars, as YAML: '{name: value}'" },
+  'project-dir': { type: 'string', describe: 'a dbt project other than stripe-elt\'s own sql/' },
+  wait: { type: 'number', default: 600, describe: 'seconds to wait for a load that holds the warehouse before giving up' },
+} as const;
+
 /** Every command's options: yargs parses them, and a mistyped option is compared with them. */
 const OPTIONS = {
   spec: {},
@@ -124,6 +141,8 @@ const OPTIONS = {
     stream: { type: 'string', array: true, default: [] as string[], describe: 'a stream to reset (repeatable; default: every stream)' },
     yes: { type: 'boolean', default: false, describe: 'confirm: the data cannot be recovered' },
   },
+  transform: { ...warehouseOnly(), ...transformOptions },
+  sync: { ...warehouseOptions, config, catalog: { type: 'string', describe: 'the configured catalog of the load (default: every stream, incremental)' }, 'allow-partial': allowPartial, ...transformOptions },
   query: {
     warehouse: warehouseOptions.warehouse,
     format: {
@@ -169,14 +188,91 @@ function warehouseOptionsOf(argv: WarehouseArguments, logger?: Logger): Warehous
 }
 
 /** Opens the warehouse for one command, and closes it whatever happens. */
-async function withWarehouse(argv: WarehouseArguments, logger: Logger, use: (warehouse: Warehouse) => Promise<void>): Promise<void> {
+/**
+ * Opens the warehouse for one command, and closes it whatever happens. With `waitSeconds`, a
+ * warehouse another process holds (a load) is tried again every few seconds until then, saying so.
+ */
+async function withWarehouse(argv: WarehouseArguments, logger: Logger, use: (warehouse: Warehouse) => Promise<void>, waitSeconds = 0): Promise<void> {
   const warehouse = await openWarehouse(argv.warehouse, warehouseOptionsOf(argv, logger));
+  const giveUpAt = performance.now() + waitSeconds * 1000;
+  for (let said = false; ; ) {
+    try {
+      await warehouse.open();
+      break;
+    } catch (error) {
+      const held = error instanceof UserError && error.failureType === 'transient_error';
+      if (!held || performance.now() >= giveUpAt) throw error;
+      if (!said) logger.warn(`${error.message} Waiting for it, up to ${Math.round(waitSeconds / 60) || waitSeconds} ${waitSeconds >= 60 ? 'minutes' : 'seconds'} (--wait).`);
+      said = true;
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+    }
+  }
   try {
-    await warehouse.open();
     await use(warehouse);
   } finally {
     await warehouse.close();
   }
+}
+
+interface LoadArguments extends WarehouseArguments {
+  config: string;
+  catalog?: string | undefined;
+  'batch-records': number;
+  'allow-partial': boolean;
+}
+
+/** What a load reads, from its arguments: checked before the warehouse is opened. */
+function prepareLoad(argv: LoadArguments): { config: SourceConfig; streams: SelectedStream[]; batch: number } {
+  const config = loadConfig(argv.config);
+  writer.addSecret(config.apiKey);
+  const streams = argv.catalog ? parseConfiguredCatalog(readJsonFile(argv.catalog, 'catalog'), argv.catalog) : STREAM_NAMES.map((name) => ({ name, syncMode: 'incremental' as const }));
+  return { config, streams, batch: batchRecords(argv) };
+}
+
+/** `load` in an open warehouse: progress, the summary, and the exit code it earns. */
+async function runLoad(prepared: ReturnType<typeof prepareLoad>, argv: LoadArguments, logger: Logger, warehouse: Warehouse): Promise<{ code: number; interrupted: boolean }> {
+  const progress = new Progress(logger, terminal);
+  const interruption = new Interruption().install((signal) => logger.warn(`${signal}: stopping at the next page, and committing what was read. (Again to quit at once: the last commit holds.)`));
+  progress.start();
+  let result: LoadResult;
+  try {
+    result = await load({ config: prepared.config, streams: prepared.streams, loader: warehouse, logger, progress, batchRecords: prepared.batch, signal: interruption.signal });
+  } finally {
+    progress.stop(); // its last figures come before the summary
+    interruption.dispose();
+  }
+  const example = queryExample(warehouse, queryFlags(argv));
+  process.stdout.write(`${loadSummary(result, { description: warehouse.description, queryExample: example }, argv['allow-partial'])}\n`);
+  return { code: interruption.exitCode ?? completedExitCode(result.read, argv['allow-partial']), interrupted: interruption.exitCode !== undefined };
+}
+
+interface TransformArguments extends WarehouseArguments {
+  select: string[];
+  exclude: string[];
+  'full-refresh': boolean;
+  vars?: string | undefined;
+  'project-dir'?: string | undefined;
+}
+
+function transformOptionsOf(argv: TransformArguments): TransformCommandOptions {
+  return {
+    select: argv.select,
+    exclude: argv.exclude,
+    fullRefresh: argv['full-refresh'],
+    vars: parseVars(argv.vars),
+    ...(argv['project-dir'] ? { projectDir: argv['project-dir'] } : {}),
+    ...(argv['dataset-prefix'] ? { datasetPrefix: argv['dataset-prefix'] } : {}),
+  };
+}
+
+/** `transform` in an open warehouse: the report on stdout; exit 1 if a model or a data test failed. */
+async function runTransform(warehouse: Warehouse, options: TransformCommandOptions): Promise<number> {
+  if (!(await warehouse.exists())) {
+    throw new UserError(`There is no stripe-elt warehouse at ${warehouse.description}: nothing to transform. Load it first (stripe-elt load, or stripe-elt sync).`);
+  }
+  const summary = await transform(warehouse, options);
+  process.stdout.write(`${transformReport(summary)}\n`);
+  return summary.failures > 0 ? EXIT.failure : EXIT.ok;
 }
 
 /** The flags a query needs to reach the warehouse these arguments name (BigQuery: its location, its endpoint). */
@@ -297,26 +393,48 @@ const commandLine = yargs(args)
     (y: Argv) => y.options(OPTIONS.load),
     (argv) =>
       run('person', async (logger) => {
-        const sourceConfig = loadConfig(argv.config);
-        writer.addSecret(sourceConfig.apiKey);
-        const streams = argv.catalog ? parseConfiguredCatalog(readJsonFile(argv.catalog, 'catalog'), argv.catalog) : STREAM_NAMES.map((name) => ({ name, syncMode: 'incremental' as const }));
-        const batch = batchRecords(argv);
+        const prepared = prepareLoad(argv);
         let code: number = EXIT.ok;
-        await withWarehouse(argv, logger, async (loader) => {
-          const progress = new Progress(logger, terminal);
-          const interruption = new Interruption().install((signal) => logger.warn(`${signal}: stopping at the next page, and committing what was read. (Again to quit at once: the last commit holds.)`));
-          progress.start();
-          let result: LoadResult;
-          try {
-            result = await load({ config: sourceConfig, streams, loader, logger, progress, batchRecords: batch, signal: interruption.signal });
-          } finally {
-            progress.stop(); // its last figures come before the summary
-            interruption.dispose();
-          }
-          const example = queryExample(loader, queryFlags(argv));
-          process.stdout.write(`${loadSummary(result, { description: loader.description, queryExample: example }, argv['allow-partial'])}\n`);
-          code = interruption.exitCode ?? completedExitCode(result.read, argv['allow-partial']);
+        await withWarehouse(argv, logger, async (warehouse) => {
+          code = (await runLoad(prepared, argv, logger, warehouse)).code;
         });
+        return code;
+      }),
+  )
+  .command(
+    'transform',
+    "build the models of sql/ (a dbt project) in the warehouse, and run their data tests",
+    (y: Argv) => y.options(OPTIONS.transform),
+    (argv) =>
+      run('person', async (logger) => {
+        const options = transformOptionsOf(argv);
+        let code: number = EXIT.ok;
+        await withWarehouse(argv, logger, async (warehouse) => {
+          code = await runTransform(warehouse, options);
+        }, argv.wait);
+        return code;
+      }),
+  )
+  .command(
+    'sync',
+    'load, then transform, in one process',
+    (y: Argv) => y.options(OPTIONS.sync),
+    (argv) =>
+      run('person', async (logger) => {
+        const prepared = prepareLoad(argv);
+        const options = transformOptionsOf(argv);
+        let code: number = EXIT.ok;
+        await withWarehouse(argv, logger, async (warehouse) => {
+          const loaded = await runLoad(prepared, argv, logger, warehouse);
+          // A load stopped by a signal stops there; a partial one is transformed, and keeps its code.
+          if (loaded.interrupted) {
+            code = loaded.code;
+            return;
+          }
+          process.stdout.write('\n');
+          const built = await runTransform(warehouse, options);
+          code = built !== EXIT.ok ? built : loaded.code;
+        }, argv.wait);
         return code;
       }),
   )

@@ -1,0 +1,156 @@
+// `transform`: builds the dbt project in sql/ (or another) in the warehouse with our runner
+// (transforms/), through the warehouse's own client; its builds go to the warehouse's ledger,
+// stripe_elt.model_builds. `sync` is `load`, then this, in one process.
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { UserError } from '../errors.js';
+import type { Warehouse } from '../loaders/warehouse.js';
+import type { WarehouseClient } from '../warehouse/client.js';
+import { quoteName } from '../warehouse/dialect.js';
+import { bigquery, duckdb } from '../../transforms/dialects.js';
+import { TransformError } from '../../transforms/errors.js';
+import { readProject } from '../../transforms/project.js';
+import { runTransforms, type TransformOptions, type TransformSummary } from '../../transforms/runner.js';
+import type { BuildLedger, BuildRecord, RelationInfo, Row, TransformWarehouse } from '../../transforms/warehouse.js';
+
+/** sql/ beside the package: found from this module, whether run from the sources or built. */
+export function defaultProjectDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'sql', 'dbt_project.yml'))) return join(dir, 'sql');
+    dir = dirname(dir);
+  }
+  return resolve('sql');
+}
+
+/** `--vars '{key: value}'`: YAML (or JSON) of a mapping, as dbt takes it. */
+export function parseVars(text: string | undefined): Record<string, unknown> {
+  if (text === undefined || text.trim() === '') return {};
+  let value: unknown;
+  try {
+    value = parseYaml(text);
+  } catch (error) {
+    throw new UserError(`--vars ${text}: not YAML (${(error as Error).message}). Give a mapping, such as --vars '{schema_prefix: dev_}'.`);
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new UserError(`--vars ${text}: give a mapping of names to values, such as --vars '{schema_prefix: dev_}'.`);
+  return value as Record<string, unknown>;
+}
+
+/** A value of a row as the runner reports it: exact types (decimals, JSON) as their text. */
+function plain(row: Record<string, unknown>): Row {
+  const out: Row = {};
+  for (const [key, value] of Object.entries(row)) out[key] = value !== null && typeof value === 'object' && !Array.isArray(value) && value.constructor !== Object ? String(value) : value;
+  return out;
+}
+
+/** The warehouse as the runner sees it, and its build ledger, both through the warehouse's client. */
+export class WarehouseForTransforms implements TransformWarehouse, BuildLedger {
+  readonly dialect: 'duckdb' | 'bigquery';
+  readonly description: string;
+  private readonly client: WarehouseClient;
+
+  constructor(private readonly warehouse: Warehouse) {
+    this.client = warehouse.client;
+    this.dialect = this.client.dialect;
+    this.description = warehouse.description;
+  }
+
+  async query(sql: string): Promise<Row[]> {
+    return (await this.client.query(sql)).rows.map(plain);
+  }
+
+  async execute(sql: string): Promise<void> {
+    await this.client.execute(sql);
+  }
+
+  async describe(schema: string, name: string): Promise<RelationInfo | null> {
+    const relation = `${quoteName(this.dialect, schema)}.${quoteName(this.dialect, name)}`;
+    let kind: RelationInfo['kind'] | undefined;
+    if (this.dialect === 'duckdb') {
+      const { rows } = await this.client.query(
+        'SELECT table_type FROM information_schema.tables WHERE table_catalog = current_database() AND table_schema = $schema AND table_name = $name',
+        { schema, name },
+      );
+      if (rows[0]) kind = String(rows[0].table_type).includes('VIEW') ? 'view' : 'table';
+    } else {
+      try {
+        const { rows } = await this.client.query(`SELECT table_type FROM ${quoteName('bigquery', schema)}.INFORMATION_SCHEMA.TABLES WHERE table_name = @name`, { name });
+        if (rows[0]) kind = String(rows[0].table_type).includes('VIEW') ? 'view' : 'table';
+      } catch (error) {
+        if (!/Not found: Dataset/.test((error as Error).message)) throw error;
+      }
+    }
+    if (!kind) return null;
+    // The columns, as a query of none of its rows reports them.
+    const { columns } = await this.client.query(`SELECT * FROM ${relation} LIMIT 0`);
+    return { kind, columns: columns.map((c) => c.name) };
+  }
+
+  private get builds(): string {
+    return `${quoteName(this.dialect, this.warehouse.names.meta)}.${quoteName(this.dialect, 'model_builds')}`;
+  }
+
+  async lastSuccessful(): Promise<Map<string, string>> {
+    const { rows } = await this.client.query(`SELECT model, version, checksum FROM ${this.builds} WHERE outcome = 'success' ORDER BY finished_at`);
+    return new Map(rows.map((row) => [`${String(row.model)}@${String(row.version)}`, String(row.checksum)]));
+  }
+
+  async record(build: BuildRecord): Promise<void> {
+    const p = this.dialect === 'duckdb' ? '$' : '@';
+    const rows = build.rows === null ? 'NULL' : `${p}rows`;
+    const message = build.message === null ? 'NULL' : `${p}message`;
+    await this.client.execute(
+      `INSERT INTO ${this.builds} (model, version, checksum, started_at, finished_at, rows_affected, outcome, message)
+       VALUES (${p}model, ${p}version, ${p}checksum, ${p}started, ${p}finished, ${rows}, ${p}outcome, ${message})`,
+      {
+        model: build.model,
+        version: build.version,
+        checksum: build.checksum,
+        started: build.startedAt,
+        finished: build.finishedAt,
+        outcome: build.outcome,
+        ...(build.rows === null ? {} : { rows: build.rows }),
+        ...(build.message === null ? {} : { message: build.message }),
+      },
+    );
+  }
+}
+
+export interface TransformCommandOptions {
+  readonly projectDir?: string;
+  readonly select?: readonly string[];
+  readonly exclude?: readonly string[];
+  readonly fullRefresh?: boolean;
+  readonly vars?: Readonly<Record<string, unknown>>;
+  /** BigQuery: the loader's --dataset-prefix, the project's schema_prefix var. */
+  readonly datasetPrefix?: string;
+  readonly onNode?: TransformOptions['onNode'];
+}
+
+/** Builds the project in an open warehouse; its bookkeeping is migrated first. */
+export async function transform(warehouse: Warehouse, options: TransformCommandOptions = {}): Promise<TransformSummary> {
+  const projectDir = options.projectDir ?? defaultProjectDir();
+  await warehouse.migrate();
+  const port = new WarehouseForTransforms(warehouse);
+  const project = warehouse.description.startsWith('bigquery:') ? warehouse.description.slice('bigquery:'.length) : undefined;
+  try {
+    return await runTransforms({
+      project: readProject(projectDir),
+      warehouse: port,
+      ledger: port,
+      dialect: project === undefined ? duckdb : bigquery(project),
+      target: { type: port.dialect, schema: warehouse.names.marts, ...(project ? { database: project } : {}), name: 'stripe-elt' },
+      select: options.select ?? [],
+      exclude: options.exclude ?? [],
+      fullRefresh: options.fullRefresh ?? false,
+      vars: { ...(options.datasetPrefix ? { schema_prefix: options.datasetPrefix } : {}), ...(options.vars ?? {}) },
+      ...(options.onNode ? { onNode: options.onNode } : {}),
+    });
+  } catch (error) {
+    // The project itself is wrong (a ref to nothing, a cycle, a bad file): one sentence, as for any bad input.
+    if (error instanceof TransformError) throw new UserError(error.message);
+    throw error;
+  }
+}
