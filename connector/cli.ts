@@ -202,7 +202,9 @@ async function withWarehouse(argv: WarehouseArguments, logger: Logger, use: (war
     } catch (error) {
       const held = error instanceof UserError && error.failureType === 'transient_error';
       if (!held || performance.now() >= giveUpAt) throw error;
-      if (!said) logger.warn(`${error.message} Waiting for it, up to ${Math.round(waitSeconds / 60) || waitSeconds} ${waitSeconds >= 60 ? 'minutes' : 'seconds'} (--wait).`);
+      const minutes = waitSeconds >= 60 && waitSeconds % 60 === 0 ? waitSeconds / 60 : undefined;
+      const howLong = minutes !== undefined ? `${minutes} minute${minutes === 1 ? '' : 's'}` : `${waitSeconds} second${waitSeconds === 1 ? '' : 's'}`;
+      if (!said) logger.warn(`${error.message} Waiting for it, up to ${howLong} (--wait).`);
       said = true;
       await new Promise((resolve) => setTimeout(resolve, 2000));
     }
