@@ -76,42 +76,42 @@ function bqQuote(identifier: string): string {
 }
 
 /**
- * BigQuery: `project`.`dataset`.`table`. A dataset prefix is the project's business: sql/ adds its
- * `schema_prefix` var to every schema it names.
+ * BigQuery: `dataset`.`table`, in the project the client's jobs run in (as the loader names its
+ * tables). A dataset prefix is the project's business: sql/ adds its `schema_prefix` var to
+ * every schema it names.
  */
-export function bigquery(project: string): SqlDialect {
-  const dataset = (schema: string) => `${bqQuote(project)}.${bqQuote(schema)}`;
-  return {
-    type: 'bigquery',
-    relation: (schema, identifier) => ({ schema, identifier, rendered: `${dataset(schema)}.${bqQuote(identifier)}` }),
-    createSchema: (relation) => `CREATE SCHEMA IF NOT EXISTS ${bqQuote(project)}.${bqQuote(relation.schema)}`,
-    drop: (relation, kind) => `DROP ${kind.toUpperCase()} IF EXISTS ${relation.rendered}`,
-    createView: (relation, sql) => `CREATE OR REPLACE VIEW ${relation.rendered} AS (\n${sql}\n)`,
-    createTable: (relation, sql) => `CREATE OR REPLACE TABLE ${relation.rendered} AS (\n${sql}\n)`,
-    incremental(strategy, target, sql, keys, columns) {
-      // One script: its temporary table lives as long as the script.
-      const tmp = bqQuote(TMP);
-      const on = keys.map((k) => `t.${bqQuote(k)} = s.${bqQuote(k)}`).join(' AND ');
-      const cols = columns.map(bqQuote);
-      const insertAll = `INSERT INTO ${target.rendered} (${cols.join(', ')}) SELECT ${cols.join(', ')} FROM ${tmp}`;
-      const body = [`CREATE TEMP TABLE ${tmp} AS (\n${sql}\n)`];
-      if (strategy === 'append' || keys.length === 0) body.push(insertAll);
-      else if (strategy === 'delete+insert') body.push(`DELETE FROM ${target.rendered} AS t WHERE EXISTS (SELECT 1 FROM ${tmp} AS s WHERE ${on})`, insertAll);
-      else {
-        body.push(
-          `MERGE INTO ${target.rendered} AS t USING ${tmp} AS s ON ${on}
-           WHEN MATCHED THEN UPDATE SET ${cols.map((c) => `${c} = s.${c}`).join(', ')}
-           WHEN NOT MATCHED THEN INSERT (${cols.join(', ')}) VALUES (${cols.map((c) => `s.${c}`).join(', ')})`,
-        );
-      }
-      return [`${body.join(';\n')};`];
-    },
-    seed(relation, columns, rows) {
-      const create = `CREATE OR REPLACE TABLE ${relation.rendered} (${columns.map((c) => `${bqQuote(c.name)} ${c.type}`).join(', ')})`;
-      const inserts = chunk(rows, 500).map((part) => `INSERT INTO ${relation.rendered} VALUES ${part.map((r) => `(${r.join(', ')})`).join(', ')}`);
-      return [create, ...inserts];
-    },
-    string: (text) => `'${text.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`,
-    seedTypes: { integer: 'INT64', decimal: 'FLOAT64', boolean: 'BOOL', date: 'DATE', timestamp: 'TIMESTAMP', text: 'STRING' },
-  };
-}
+export const bigquery: SqlDialect = {
+  type: 'bigquery',
+  relation: (schema, identifier) => ({ schema, identifier, rendered: `${bqQuote(schema)}.${bqQuote(identifier)}` }),
+  createSchema: (relation) => `CREATE SCHEMA IF NOT EXISTS ${bqQuote(relation.schema)}`,
+  drop: (relation, kind) => `DROP ${kind.toUpperCase()} IF EXISTS ${relation.rendered}`,
+  createView: (relation, sql) => `CREATE OR REPLACE VIEW ${relation.rendered} AS (\n${sql}\n)`,
+  createTable: (relation, sql) => `CREATE OR REPLACE TABLE ${relation.rendered} AS (\n${sql}\n)`,
+  incremental(strategy, target, sql, keys, columns) {
+    // One script: its temporary table lives as long as the script.
+    const tmp = bqQuote(TMP);
+    const on = keys.map((k) => `t.${bqQuote(k)} = s.${bqQuote(k)}`).join(' AND ');
+    const cols = columns.map(bqQuote);
+    const insertAll = `INSERT INTO ${target.rendered} (${cols.join(', ')}) SELECT ${cols.join(', ')} FROM ${tmp}`;
+    const body = [`CREATE TEMP TABLE ${tmp} AS (\n${sql}\n)`];
+    if (strategy === 'append' || keys.length === 0) body.push(insertAll);
+    else if (strategy === 'delete+insert') body.push(`DELETE FROM ${target.rendered} AS t WHERE EXISTS (SELECT 1 FROM ${tmp} AS s WHERE ${on})`, insertAll);
+    else {
+      body.push(
+        `MERGE INTO ${target.rendered} AS t USING ${tmp} AS s ON ${on}
+         WHEN MATCHED THEN UPDATE SET ${cols.map((c) => `${c} = s.${c}`).join(', ')}
+         WHEN NOT MATCHED THEN INSERT (${cols.join(', ')}) VALUES (${cols.map((c) => `s.${c}`).join(', ')})`,
+      );
+    }
+    // BigQuery drops a script's temporary table at its end; said here, so that it is plain.
+    body.push(`DROP TABLE IF EXISTS ${tmp}`);
+    return [`${body.join(';\n')};`];
+  },
+  seed(relation, columns, rows) {
+    const create = `CREATE OR REPLACE TABLE ${relation.rendered} (${columns.map((c) => `${bqQuote(c.name)} ${c.type}`).join(', ')})`;
+    const inserts = chunk(rows, 500).map((part) => `INSERT INTO ${relation.rendered} VALUES ${part.map((r) => `(${r.join(', ')})`).join(', ')}`);
+    return [create, ...inserts];
+  },
+  string: (text) => `'${text.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`,
+  seedTypes: { integer: 'INT64', decimal: 'FLOAT64', boolean: 'BOOL', date: 'DATE', timestamp: 'TIMESTAMP', text: 'STRING' },
+};

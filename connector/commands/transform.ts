@@ -140,7 +140,7 @@ export async function transform(warehouse: Warehouse, options: TransformCommandO
       project: readProject(projectDir),
       warehouse: port,
       ledger: port,
-      dialect: project === undefined ? duckdb : bigquery(project),
+      dialect: project === undefined ? duckdb : bigquery,
       target: { type: port.dialect, schema: warehouse.names.marts, ...(project ? { database: project } : {}), name: 'stripe-elt' },
       select: options.select ?? [],
       exclude: options.exclude ?? [],

@@ -293,6 +293,10 @@ export class FakeBigQuery {
         return sendJson(res, 200, jobView(job));
       }
       const statements = await db.extractStatements(toDuckDB(this.withInformationSchema(project, sql), params));
+      // A dataset a script creates (CREATE SCHEMA) is a dataset, as one made through the API is.
+      for (const created of sql.matchAll(/\bCREATE\s+SCHEMA\s+(?:IF\s+NOT\s+EXISTS\s+)?`(?:[^`.]+\.)?([^`.]+)`/gi)) {
+        if (!this.datasets.has(created[1] as string)) this.datasets.set(created[1] as string, { location: 'US' });
+      }
       for (let i = 0; i < statements.count; i++) {
         const prepared = await statements.prepare(i);
         const result = await prepared.runAndReadAll();

@@ -38,8 +38,11 @@ function rewriteAll(sql: string): string {
   out = rewriteCalls(out, 'UNIX_SECONDS', (args) => `CAST(epoch(${args}) AS BIGINT)`);
   out = rewriteCalls(out, 'PARSE_JSON', (args) => `CAST(${args} AS JSON)`);
   out = rewriteCalls(out, 'TO_JSON_STRING', (args) => `CAST(${args} AS VARCHAR)`);
+  // The JSON functions the staging models use: a value as JSON, and its type as BigQuery names it.
+  out = rewriteCalls(out, 'JSON_QUERY', (args) => `json_extract(${args})`);
+  out = rewriteCalls(out, 'JSON_TYPE', (args) => `lower(json_type(${args}))`);
   out = out.replace(/\bCURRENT_TIMESTAMP\(\)/gi, 'now()');
-  out = out.replace(/\bAS\s+(INT64|BOOL|STRING|FLOAT64|NUMERIC|BIGNUMERIC)\)/g, (_, type: string) => `AS ${duckdbType({ type })})`);
+  out = out.replace(/\bAS\s+(INT64|BOOL|STRING|FLOAT64|NUMERIC|BIGNUMERIC)\b/gi, (_, type: string) => `AS ${duckdbType({ type })}`);
   return out;
 }
 
@@ -51,6 +54,9 @@ function rewriteReferences(sql: string): string {
   });
 }
 
+/** What a BigQuery string's escape stands for, in a DuckDB string ('…'). */
+const ESCAPES: Readonly<Record<string, string>> = { "'": "''", '"': '"', '\\': '\\', n: '\n', t: '\t', r: '\r' };
+
 /** In BigQuery "text" is a string, as 'text' is; in DuckDB it would name a column. */
 function singleQuoteStrings(sql: string): string {
   let out = '';
@@ -59,7 +65,9 @@ function singleQuoteStrings(sql: string): string {
     const c = sql[i] as string;
     if (quote) {
       if (c === '\\') {
-        out += c + (sql[++i] ?? '');
+        // BigQuery's escapes in a string; DuckDB's strings take none but the doubled quote.
+        const next = sql[++i] ?? '';
+        out += quote === '`' ? c + next : (ESCAPES[next] ?? next);
         continue;
       }
       if (c === quote) quote = null;

@@ -25,7 +25,7 @@ function parsesAsBigQuery(sql: string): void {
 }
 
 describe('the BigQuery rendering', () => {
-  const dialect = bigquery('my-project');
+  const dialect = bigquery;
   const run = new TransformRun({ project: readProject(FIXTURE), warehouse: offline, ledger: offline, dialect, target: { type: 'bigquery', schema: 'stripe_marts', database: 'my-project', name: 'test' } });
 
   it("of every model, full and incremental, parses, with BigQuery's relation names and the BigQuery macros", () => {
@@ -37,8 +37,8 @@ describe('the BigQuery rendering', () => {
     }
     const orders = run.compile('model.stg_orders');
     expect(orders).toContain('CAST(ROUND(amount * 100) AS INT64)');
-    expect(orders).toContain('`my-project`.`raw`.`orders`');
-    expect(run.compile('model.orders_latest', true)).toContain('(select max(updated_at) from `my-project`.`marts`.`orders_latest`)');
+    expect(orders).toContain('`raw`.`orders`');
+    expect(run.compile('model.orders_latest', true)).toContain('(select max(updated_at) from `marts`.`orders_latest`)');
   });
 
   it('of the materializations, seeds and schemas parses', () => {
