@@ -45,7 +45,7 @@ export function modelReference(project: Project): string {
       const latest = versions.find((n) => n.model?.isLatest) ?? (versions[0] as (typeof versions)[number]);
       const numbers = versions.map((n) => n.version).filter((v): v is string => v !== undefined).sort(compareVersions);
       const where = latest.config.materialized === 'ephemeral' ? '' : `\`${run.relation(latest.id).schema}.${run.relation(latest.id).identifier}\`, `;
-      const versionText = numbers.length > 0 ? `; version${numbers.length > 1 ? 's' : ''} ${numbers.join(', ')} (latest ${latest.version})` : '';
+      const versionText = numbers.length === 0 ? '' : numbers.length === 1 ? `; version ${numbers[0]}` : `; versions ${numbers.join(', ')} (latest ${latest.version})`;
       out.push(`**${name}** (${where}${latest.config.materialized}${versionText}): ${cell((latest.model as ModelNode).description)}`, '');
       const columns = (latest.model as ModelNode).columns;
       if (columns.length > 0) {

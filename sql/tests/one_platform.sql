@@ -1,7 +1,5 @@
-{#- The rows marked is_platform are all of one account, the platform. A row is the platform's
-    when its account is none of the connected accounts of the raw `accounts` table: data of a
-    connected account loaded without the accounts stream would count as the platform's, and
-    fails here with every account that claims to be the platform. -#}
+{#- The rows marked is_platform are all of one account, the platform the warehouse records
+    (stripe_elt.settings): fails with every account that claims to be the platform. -#}
 {% set streams = ['customers', 'products', 'prices', 'coupons', 'subscriptions', 'invoices', 'payment_intents', 'charges', 'refunds', 'disputes', 'credit_notes', 'payouts', 'balance_transactions', 'transfers', 'application_fees', 'accounts', 'events'] %}
 
 with platform_rows as (
