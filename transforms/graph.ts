@@ -48,6 +48,13 @@ function nodeConfig(raw: RawConfig, where: string, fallback: Materialization): N
   if (strategy !== undefined && strategy !== 'merge' && strategy !== 'delete+insert' && strategy !== 'append') {
     throw new TransformError(`${where}: incremental_strategy must be merge, delete+insert or append, not ${String(strategy)}.`);
   }
+  const onSchemaChange = raw.on_schema_change ?? 'ignore';
+  if (onSchemaChange !== 'ignore' && onSchemaChange !== 'fail') {
+    throw new TransformError(`${where}: on_schema_change ${String(onSchemaChange)} is not one this runner does (ignore, the default, or fail); dbt itself does append_new_columns and sync_all_columns.`);
+  }
+  for (const hook of ['pre-hook', 'post-hook', 'pre_hook', 'post_hook']) {
+    if (raw[hook] !== undefined) throw new TransformError(`${where}: ${hook} is not run by this runner (dbt runs it); do the work in a model instead.`);
+  }
   const tags = raw.tags === undefined ? [] : Array.isArray(raw.tags) ? raw.tags.map(String) : [String(raw.tags)];
   return { ...raw, materialized, tags, enabled: raw.enabled !== false } as NodeConfig;
 }

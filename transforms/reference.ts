@@ -27,6 +27,7 @@ const offline: TransformWarehouse & BuildLedger = {
   query: async () => [],
   execute: async () => {},
   describe: async () => null,
+  columnsOf: async () => [],
   lastSuccessful: async () => new Map(),
   record: async () => {},
 };

@@ -251,12 +251,26 @@ export class TransformRun {
       await warehouse.execute(dialect.createTable(relation, fullSql));
     } else {
       const sql = this.renderNode(node, true);
+      if (node.config.on_schema_change === 'fail') await this.refuseSchemaChange(node, sql, existing.columns);
       const keys = node.config.unique_key === undefined ? [] : Array.isArray(node.config.unique_key) ? node.config.unique_key.map(String) : [String(node.config.unique_key)];
       const strategy = node.config.incremental_strategy ?? DEFAULT_STRATEGY[dialect.type] ?? 'merge';
       for (const statement of dialect.incremental(strategy, relation, sql, keys, existing.columns)) await warehouse.execute(statement);
     }
     const [count] = await warehouse.query(`select count(*) as n from ${relation.rendered}`);
     return Number(count?.n ?? 0);
+  }
+
+  /** on_schema_change: fail — the model's columns must be the table's, as dbt checks. */
+  private async refuseSchemaChange(node: BuildNode, sql: string, existing: readonly string[]): Promise<void> {
+    const incoming = await this.options.warehouse.columnsOf(sql);
+    const relation = this.relation(node.id);
+    const added = incoming.filter((c) => !existing.includes(c));
+    const removed = existing.filter((c) => !incoming.includes(c));
+    if (added.length > 0 || removed.length > 0) {
+      throw new TransformError(
+        `the columns of ${relation.schema}.${relation.identifier} changed (${[...added.map((c) => `new ${c}`), ...removed.map((c) => `no more ${c}`)].join(', ')}) and on_schema_change is fail: rebuild it with --full-refresh.`,
+      );
+    }
   }
 
   // --- data tests -------------------------------------------------------------------------

@@ -17,6 +17,8 @@ export interface TransformWarehouse {
   query(sql: string): Promise<Row[]>;
   /** Runs statements (one, or a script) for their effect. */
   execute(sql: string): Promise<void>;
+  /** The columns a query returns, in order (without running it through). */
+  columnsOf(sql: string): Promise<string[]>;
   /** What stands at schema.name, or null if nothing does. */
   describe(schema: string, name: string): Promise<RelationInfo | null>;
 }

@@ -65,6 +65,10 @@ export class WarehouseForTransforms implements TransformWarehouse, BuildLedger {
     await this.client.execute(sql);
   }
 
+  async columnsOf(sql: string): Promise<string[]> {
+    return (await this.client.query(`SELECT * FROM (\n${sql}\n) AS columns_of LIMIT 0`)).columns.map((c) => c.name);
+  }
+
   async describe(schema: string, name: string): Promise<RelationInfo | null> {
     const relation = `${quoteName(this.dialect, schema)}.${quoteName(this.dialect, name)}`;
     let kind: RelationInfo['kind'] | undefined;
@@ -83,9 +87,7 @@ export class WarehouseForTransforms implements TransformWarehouse, BuildLedger {
       }
     }
     if (!kind) return null;
-    // The columns, as a query of none of its rows reports them.
-    const { columns } = await this.client.query(`SELECT * FROM ${relation} LIMIT 0`);
-    return { kind, columns: columns.map((c) => c.name) };
+    return { kind, columns: await this.columnsOf(`SELECT * FROM ${relation}`) };
   }
 
   private get builds(): string {

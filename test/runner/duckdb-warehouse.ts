@@ -29,6 +29,10 @@ export class TestDuckDB implements TransformWarehouse, BuildLedger {
     await this.connection.run(sql);
   }
 
+  async columnsOf(sql: string): Promise<string[]> {
+    return (await this.connection.runAndReadAll(`select * from (\n${sql}\n) limit 0`)).columnNames();
+  }
+
   async describe(schema: string, name: string): Promise<RelationInfo | null> {
     const escape = (s: string) => `'${s.replaceAll("'", "''")}'`;
     const tables = await this.query(`select table_type from information_schema.tables where table_schema = ${escape(schema)} and table_name = ${escape(name)}`);

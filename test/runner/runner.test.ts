@@ -218,3 +218,22 @@ describe('the report', () => {
     expect(report).toContain('Data tests that did not pass:\n  accepted_values_stg_orders_status__placed__shipped__returned (on model.stg_orders): failed, 1 offending row\n      {"value_field":"lost","n_records":"1"}');
   });
 });
+
+describe('configs this runner holds to', () => {
+  it('on_schema_change fail: an incremental model whose columns changed (its source gained one) is refused, saying to rebuild it; a full refresh does', async () => {
+    writeFileSync(join(root, 'models/marts/orders_copy.sql'), "{{ config(materialized='incremental', unique_key='id', on_schema_change='fail') }}\nselect * from {{ source('raw', 'orders') }}");
+    expect((await build({ select: ['orders_copy'] })).nodes[0]?.outcome).toBe('success');
+    await db.execute('alter table raw.orders add column note varchar');
+    const changed = await build({ select: ['orders_copy'] });
+    expect(changed.nodes[0]).toMatchObject({ outcome: 'error', message: 'the columns of marts.orders_copy changed (new note) and on_schema_change is fail: rebuild it with --full-refresh.' });
+    expect((await build({ select: ['orders_copy'], fullRefresh: true })).nodes[0]?.outcome).toBe('success');
+    expect(Object.keys((await db.query('select * from marts.orders_copy limit 1'))[0] ?? {})).toContain('note');
+  });
+
+  it('refuses hooks and schema-change modes it does not run, before building anything', async () => {
+    writeFileSync(join(root, 'models/marts/hooked.sql'), "{{ config(post_hook='grant select on {{ this }} to reporter') }}\nselect 1 as x");
+    await expect(build()).rejects.toThrow('model hooked: post_hook is not run by this runner (dbt runs it); do the work in a model instead.');
+    writeFileSync(join(root, 'models/marts/hooked.sql'), "{{ config(materialized='incremental', on_schema_change='sync_all_columns') }}\nselect 1 as x");
+    await expect(build()).rejects.toThrow(/on_schema_change sync_all_columns is not one this runner does/);
+  });
+});
