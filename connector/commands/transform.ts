@@ -136,6 +136,9 @@ export async function transform(warehouse: Warehouse, options: TransformCommandO
   const projectDir = options.projectDir ?? defaultProjectDir();
   await warehouse.migrate();
   const port = new WarehouseForTransforms(warehouse);
+  // Tables the runner writes have no order to keep: without it, DuckDB builds them within its
+  // memory limit (the loader's default, 256MB, is too little to keep the order of a large build).
+  if (port.dialect === 'duckdb') await warehouse.client.execute('SET preserve_insertion_order = false');
   const project = warehouse.description.startsWith('bigquery:') ? warehouse.description.slice('bigquery:'.length) : undefined;
   try {
     return await runTransforms({

@@ -1,7 +1,7 @@
 // `make demo`: a simulated Stripe Connect platform (20 connected accounts, over 100,000 objects,
-// Stripe's live-mode rate limits), loaded into ./stripe.duckdb by the real `load` command; then a week passes
-// in Stripe and a second load brings only the changes. Ends with what the file holds and how to
-// query it, and stops the simulator.
+// Stripe's live-mode rate limits), loaded into ./stripe.duckdb by the real `load` command; then a
+// week passes in Stripe and `sync` loads only the changes and builds the models of sql/. Ends with
+// what the file holds and how to query it, and stops the simulator.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,11 +17,11 @@ function heading(text: string): void {
   process.stdout.write(`\n=== ${text}\n\n`);
 }
 
-/** Runs `stripe-elt load` as a user would, its progress and summary on this terminal. */
-async function load(config: string): Promise<void> {
-  const child = spawn(process.execPath, [...CLI, 'load', '--config', config, '--warehouse', `duckdb:${WAREHOUSE}`], { stdio: 'inherit' });
+/** Runs `stripe-elt load` or `sync` as a user would, its progress and summary on this terminal. */
+async function run(command: 'load' | 'sync', config: string): Promise<void> {
+  const child = spawn(process.execPath, [...CLI, command, '--config', config, '--warehouse', `duckdb:${WAREHOUSE}`], { stdio: 'inherit' });
   const code = await new Promise<number | null>((done) => child.on('close', done));
-  if (code !== 0) throw new Error(`stripe-elt load exited with ${code}`);
+  if (code !== 0) throw new Error(`stripe-elt ${command} exited with ${code}`);
 }
 
 /** A query's rows as an aligned text table, read through the warehouse client (as `stripe-elt query` does). */
@@ -49,7 +49,7 @@ try {
   process.stdout.write(`Config: ${JSON.stringify({ api_key: 'rk_live_… (a restricted key with Read access)', api_base: sim.url, start_date: '2024-01-01' })}\n`);
 
   heading(`stripe-elt load --warehouse duckdb:${WAREHOUSE}   (the first load: every object of every account)`);
-  await load(config);
+  await run('load', config);
 
   const week = (await (await fetch(`${sim.url}/_sim/advance`, { method: 'POST', body: JSON.stringify({ days: 7, new_accounts: 1 }) })).json()) as {
     created: number;
@@ -59,23 +59,23 @@ try {
   };
   heading(
     `A week passes in Stripe: ${week.created} objects created, ${week.updated} updated, ${week.deleted} deleted, ` +
-      `${week.new_accounts.length} account${week.new_accounts.length === 1 ? '' : 's'} newly connected. Load again: only the changes`,
+      `${week.new_accounts.length} account${week.new_accounts.length === 1 ? '' : 's'} newly connected. stripe-elt sync: load only the changes, then build the models`,
   );
-  await load(config);
+  await run('sync', config);
 
-  heading('Charges and volume per account, from stripe_raw.charges');
-  await show(`SELECT account_id, count(*) AS charges, count(*) FILTER (WHERE data->>'status' = 'succeeded') AS succeeded,
-                     sum((data->>'amount')::BIGINT) FILTER (WHERE data->>'status' = 'succeeded') AS amount, any_value(data->>'currency') AS currency
-              FROM stripe_raw.charges WHERE NOT is_deleted GROUP BY account_id ORDER BY charges DESC LIMIT 8`);
+  heading('Charges and volume per account, from the staging model stripe_staging.stg_stripe__charges_v1');
+  await show(`SELECT account_id, is_platform, count(*) AS charges, count(*) FILTER (WHERE status = 'succeeded') AS succeeded,
+                     sum(amount) FILTER (WHERE status = 'succeeded') AS amount, any_value(currency) AS currency
+              FROM stripe_staging.stg_stripe__charges_v1 WHERE NOT is_deleted GROUP BY account_id, is_platform ORDER BY charges DESC LIMIT 8`);
   heading('Deleted objects kept and marked, per table');
   await show(`SELECT 'customers' AS raw_table, count(*) FILTER (WHERE is_deleted) AS deleted, count(*) AS total_rows FROM stripe_raw.customers
               UNION ALL SELECT 'products', count(*) FILTER (WHERE is_deleted), count(*) FROM stripe_raw.products
               UNION ALL SELECT 'coupons', count(*) FILTER (WHERE is_deleted), count(*) FROM stripe_raw.coupons`);
   process.stdout.write(
     `\nThe data is in ${WAREHOUSE}: one table per stream in the stripe_raw schema (account_id, id, created, is_deleted,\n` +
-      'observed_at, synced_at, and the whole object in data). Open it with any DuckDB client, for instance:\n' +
-      `  duckdb ${WAREHOUSE} "SELECT count(*) FROM stripe_raw.customers WHERE NOT is_deleted"\n` +
-      `or from Python: duckdb.connect("${WAREHOUSE}").sql("SELECT * FROM stripe_raw.payouts LIMIT 5")\n`,
+      'observed_at, synced_at, and the whole object in data), and the staging models, typed, in stripe_staging. Query it:\n' +
+      `  stripe-elt query "SELECT count(*) FROM stripe_staging.stg_stripe__customers_v1 WHERE NOT is_deleted" --warehouse duckdb:${WAREHOUSE}\n` +
+      `(from a checkout: node --import tsx connector/cli.ts query …), or with any DuckDB client: duckdb.connect("${WAREHOUSE}").sql("SELECT * FROM stripe_raw.payouts LIMIT 5")\n`,
   );
 } finally {
   await sim.close();

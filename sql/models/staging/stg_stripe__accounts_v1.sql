@@ -13,21 +13,23 @@ final as (
 
     select
         {{ stripe_object_columns() }},
-        {{ json_text('type') }} as type,
-        {{ json_text('business_type') }} as business_type,
-        {{ json_text('business_profile.name') }} as business_name,
-        {{ json_text('country') }} as country,
-        {{ json_text('default_currency') }} as default_currency,
-        {{ json_text('email') }} as email,
-        {{ json_boolean('charges_enabled') }} as charges_enabled,
-        {{ json_boolean('payouts_enabled') }} as payouts_enabled,
-        {{ json_boolean('details_submitted') }} as details_submitted,
-        {{ json_text('controller.type') }} as controller_type,
-        {{ json_text('settings.payouts.schedule.interval') }} as payout_interval,
-        {{ json_integer('settings.payouts.schedule.delay_days') }} as payout_delay_days,
-        {{ json_nested('capabilities') }} as capabilities,
-        {{ json_nested('requirements') }} as requirements,
-        {{ json_nested('metadata') }} as metadata
+        {{ stripe_fields([
+            ['type', 'text', 'type'],
+            ['business_type', 'text', 'business_type'],
+            ['business_profile.name', 'text', 'business_name'],
+            ['country', 'text', 'country'],
+            ['default_currency', 'text', 'default_currency'],
+            ['email', 'text', 'email'],
+            ['charges_enabled', 'boolean', 'charges_enabled'],
+            ['payouts_enabled', 'boolean', 'payouts_enabled'],
+            ['details_submitted', 'boolean', 'details_submitted'],
+            ['controller.type', 'text', 'controller_type'],
+            ['settings.payouts.schedule.interval', 'text', 'payout_interval'],
+            ['settings.payouts.schedule.delay_days', 'integer', 'payout_delay_days'],
+            ['capabilities', 'json', 'capabilities'],
+            ['requirements', 'json', 'requirements'],
+            ['metadata', 'json', 'metadata']
+        ]) }}
     from source
 
 )

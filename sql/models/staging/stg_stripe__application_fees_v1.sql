@@ -14,17 +14,19 @@ final as (
 
     select
         {{ stripe_object_columns() }},
-        {{ json_text('account') }} as connected_account_id,
-        {{ json_text('application') }} as application_id,
-        {{ json_text('charge') }} as charge_id,
-        {{ json_text('balance_transaction') }} as balance_transaction_id,
-        {{ json_text('originating_transaction') }} as originating_transaction_id,
-        {{ json_text('currency') }} as currency,
-        {{ json_integer('amount') }} as amount,
-        {{ json_integer('amount_refunded') }} as amount_refunded,
-        {{ json_boolean('refunded') }} as is_refunded,
-        {{ json_nested('fee_source') }} as fee_source,
-        {{ json_nested('refunds') }} as refunds
+        {{ stripe_fields([
+            ['account', 'text', 'connected_account_id'],
+            ['application', 'text', 'application_id'],
+            ['charge', 'text', 'charge_id'],
+            ['balance_transaction', 'text', 'balance_transaction_id'],
+            ['originating_transaction', 'text', 'originating_transaction_id'],
+            ['currency', 'text', 'currency'],
+            ['amount', 'integer', 'amount'],
+            ['amount_refunded', 'integer', 'amount_refunded'],
+            ['refunded', 'boolean', 'is_refunded'],
+            ['fee_source', 'json', 'fee_source'],
+            ['refunds', 'json', 'refunds']
+        ]) }}
     from source
 
 )

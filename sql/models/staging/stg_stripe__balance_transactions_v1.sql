@@ -14,19 +14,21 @@ final as (
 
     select
         {{ stripe_object_columns() }},
-        {{ json_text('type') }} as type,
-        {{ json_text('reporting_category') }} as reporting_category,
-        {{ json_text('status') }} as status,
-        {{ json_text('currency') }} as currency,
-        {{ json_integer('amount') }} as amount,
-        {{ json_integer('fee') }} as fee,
-        {{ json_integer('net') }} as net,
-        {{ json_float('exchange_rate') }} as exchange_rate,
-        {{ json_timestamp('available_on') }} as available_on_at,
-        {{ json_text('source') }} as source_id,
-        {{ json_text('description') }} as description,
-        {{ json_text('balance_type') }} as balance_type,
-        {{ json_nested('fee_details') }} as fee_details
+        {{ stripe_fields([
+            ['type', 'text', 'type'],
+            ['reporting_category', 'text', 'reporting_category'],
+            ['status', 'text', 'status'],
+            ['currency', 'text', 'currency'],
+            ['amount', 'integer', 'amount'],
+            ['fee', 'integer', 'fee'],
+            ['net', 'integer', 'net'],
+            ['exchange_rate', 'float', 'exchange_rate'],
+            ['available_on', 'timestamp', 'available_on_at'],
+            ['source', 'text', 'source_id'],
+            ['description', 'text', 'description'],
+            ['balance_type', 'text', 'balance_type'],
+            ['fee_details', 'json', 'fee_details']
+        ]) }}
     from source
 
 )

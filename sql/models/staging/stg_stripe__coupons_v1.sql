@@ -14,17 +14,19 @@ final as (
 
     select
         {{ stripe_object_columns() }},
-        {{ json_text('name') }} as name,
-        {{ json_text('duration') }} as duration,
-        {{ json_integer('duration_in_months') }} as duration_in_months,
-        {{ json_float('percent_off') }} as percent_off,
-        {{ json_integer('amount_off') }} as amount_off,
-        {{ json_text('currency') }} as currency,
-        {{ json_integer('max_redemptions') }} as max_redemptions,
-        {{ json_integer('times_redeemed') }} as times_redeemed,
-        {{ json_timestamp('redeem_by') }} as redeem_by_at,
-        {{ json_boolean('valid') }} as is_valid,
-        {{ json_nested('metadata') }} as metadata
+        {{ stripe_fields([
+            ['name', 'text', 'name'],
+            ['duration', 'text', 'duration'],
+            ['duration_in_months', 'integer', 'duration_in_months'],
+            ['percent_off', 'float', 'percent_off'],
+            ['amount_off', 'integer', 'amount_off'],
+            ['currency', 'text', 'currency'],
+            ['max_redemptions', 'integer', 'max_redemptions'],
+            ['times_redeemed', 'integer', 'times_redeemed'],
+            ['redeem_by', 'timestamp', 'redeem_by_at'],
+            ['valid', 'boolean', 'is_valid'],
+            ['metadata', 'json', 'metadata']
+        ]) }}
     from source
 
 )

@@ -13,21 +13,23 @@ final as (
 
     select
         {{ stripe_object_columns() }},
-        {{ json_text('email') }} as email,
-        {{ json_text('name') }} as name,
-        {{ json_text('description') }} as description,
-        {{ json_text('phone') }} as phone,
-        {{ json_text('currency') }} as currency,
-        {{ json_integer('balance') }} as balance,
-        {{ json_boolean('delinquent') }} as is_delinquent,
-        {{ json_text('invoice_settings.default_payment_method') }} as default_payment_method_id,
-        {{ json_text('default_source') }} as default_source_id,
-        {{ json_text('invoice_prefix') }} as invoice_prefix,
-        {{ json_text('tax_exempt') }} as tax_exempt,
-        {{ json_nested('preferred_locales') }} as preferred_locales,
-        {{ json_nested('address') }} as address,
-        {{ json_nested('shipping') }} as shipping,
-        {{ json_nested('metadata') }} as metadata
+        {{ stripe_fields([
+            ['email', 'text', 'email'],
+            ['name', 'text', 'name'],
+            ['description', 'text', 'description'],
+            ['phone', 'text', 'phone'],
+            ['currency', 'text', 'currency'],
+            ['balance', 'integer', 'balance'],
+            ['delinquent', 'boolean', 'is_delinquent'],
+            ['invoice_settings.default_payment_method', 'text', 'default_payment_method_id'],
+            ['default_source', 'text', 'default_source_id'],
+            ['invoice_prefix', 'text', 'invoice_prefix'],
+            ['tax_exempt', 'text', 'tax_exempt'],
+            ['preferred_locales', 'json', 'preferred_locales'],
+            ['address', 'json', 'address'],
+            ['shipping', 'json', 'shipping'],
+            ['metadata', 'json', 'metadata']
+        ]) }}
     from source
 
 )

@@ -13,18 +13,20 @@ final as (
 
     select
         {{ stripe_object_columns() }},
-        {{ json_text('charge') }} as charge_id,
-        {{ json_text('payment_intent') }} as payment_intent_id,
-        {{ json_text('status') }} as status,
-        {{ json_text('reason') }} as reason,
-        {{ json_text('currency') }} as currency,
-        {{ json_integer('amount') }} as amount,
-        {{ json_boolean('is_charge_refundable') }} as is_charge_refundable,
-        {{ json_timestamp('evidence_details.due_by') }} as evidence_due_by_at,
-        {{ json_integer('evidence_details.submission_count') }} as evidence_submission_count,
-        {{ json_nested('balance_transactions') }} as balance_transactions,
-        {{ json_nested('evidence') }} as evidence,
-        {{ json_nested('metadata') }} as metadata
+        {{ stripe_fields([
+            ['charge', 'text', 'charge_id'],
+            ['payment_intent', 'text', 'payment_intent_id'],
+            ['status', 'text', 'status'],
+            ['reason', 'text', 'reason'],
+            ['currency', 'text', 'currency'],
+            ['amount', 'integer', 'amount'],
+            ['is_charge_refundable', 'boolean', 'is_charge_refundable'],
+            ['evidence_details.due_by', 'timestamp', 'evidence_due_by_at'],
+            ['evidence_details.submission_count', 'integer', 'evidence_submission_count'],
+            ['balance_transactions', 'json', 'balance_transactions'],
+            ['evidence', 'json', 'evidence'],
+            ['metadata', 'json', 'metadata']
+        ]) }}
     from source
 
 )

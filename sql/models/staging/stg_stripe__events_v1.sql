@@ -14,15 +14,17 @@ final as (
 
     select
         {{ stripe_object_columns() }},
-        {{ json_text('type') }} as type,
-        {{ json_text('api_version') }} as api_version,
-        {{ json_text('data.object.id') }} as object_id,
-        {{ json_text('data.object.object') }} as object_type,
-        {{ json_text('account') }} as connected_account_id,
-        {{ json_integer('pending_webhooks') }} as pending_webhooks,
-        {{ json_text('request.id') }} as request_id,
-        {{ json_text('request.idempotency_key') }} as request_idempotency_key,
-        {{ json_nested('data') }} as event_data
+        {{ stripe_fields([
+            ['type', 'text', 'type'],
+            ['api_version', 'text', 'api_version'],
+            ['data.object.id', 'text', 'object_id'],
+            ['data.object.object', 'text', 'object_type'],
+            ['account', 'text', 'connected_account_id'],
+            ['pending_webhooks', 'integer', 'pending_webhooks'],
+            ['request.id', 'text', 'request_id'],
+            ['request.idempotency_key', 'text', 'request_idempotency_key'],
+            ['data', 'json', 'event_data']
+        ]) }}
     from source
 
 )

@@ -14,25 +14,27 @@ final as (
 
     select
         {{ stripe_object_columns() }},
-        {{ json_text('status') }} as status,
-        {{ json_text('currency') }} as currency,
-        {{ json_integer('amount') }} as amount,
-        {{ json_timestamp('arrival_date') }} as arrival_date_at,
-        {{ json_boolean('automatic') }} as is_automatic,
-        {{ json_text('type') }} as type,
-        {{ json_text('method') }} as method,
-        {{ json_text('source_type') }} as source_type,
-        {{ json_text('balance_transaction') }} as balance_transaction_id,
-        {{ json_text('destination') }} as destination_id,
-        {{ json_text('failure_balance_transaction') }} as failure_balance_transaction_id,
-        {{ json_text('failure_code') }} as failure_code,
-        {{ json_text('failure_message') }} as failure_message,
-        {{ json_text('reconciliation_status') }} as reconciliation_status,
-        {{ json_text('original_payout') }} as original_payout_id,
-        {{ json_text('reversed_by') }} as reversed_by_id,
-        {{ json_text('description') }} as description,
-        {{ json_text('statement_descriptor') }} as statement_descriptor,
-        {{ json_nested('metadata') }} as metadata
+        {{ stripe_fields([
+            ['status', 'text', 'status'],
+            ['currency', 'text', 'currency'],
+            ['amount', 'integer', 'amount'],
+            ['arrival_date', 'timestamp', 'arrival_date_at'],
+            ['automatic', 'boolean', 'is_automatic'],
+            ['type', 'text', 'type'],
+            ['method', 'text', 'method'],
+            ['source_type', 'text', 'source_type'],
+            ['balance_transaction', 'text', 'balance_transaction_id'],
+            ['destination', 'text', 'destination_id'],
+            ['failure_balance_transaction', 'text', 'failure_balance_transaction_id'],
+            ['failure_code', 'text', 'failure_code'],
+            ['failure_message', 'text', 'failure_message'],
+            ['reconciliation_status', 'text', 'reconciliation_status'],
+            ['original_payout', 'text', 'original_payout_id'],
+            ['reversed_by', 'text', 'reversed_by_id'],
+            ['description', 'text', 'description'],
+            ['statement_descriptor', 'text', 'statement_descriptor'],
+            ['metadata', 'json', 'metadata']
+        ]) }}
     from source
 
 )

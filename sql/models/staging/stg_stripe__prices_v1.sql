@@ -13,24 +13,26 @@ final as (
 
     select
         {{ stripe_object_columns() }},
-        {{ json_text('product') }} as product_id,
-        {{ json_boolean('active') }} as is_active,
-        {{ json_text('currency') }} as currency,
-        {{ json_integer('unit_amount') }} as unit_amount,
-        {{ json_text('unit_amount_decimal') }} as unit_amount_decimal,
-        {{ json_text('type') }} as type,
-        {{ json_text('billing_scheme') }} as billing_scheme,
-        {{ json_text('tiers_mode') }} as tiers_mode,
-        {{ json_text('recurring.interval') }} as recurring_interval,
-        {{ json_integer('recurring.interval_count') }} as recurring_interval_count,
-        {{ json_text('recurring.usage_type') }} as recurring_usage_type,
-        {{ json_integer('recurring.trial_period_days') }} as recurring_trial_period_days,
-        {{ json_text('nickname') }} as nickname,
-        {{ json_text('lookup_key') }} as lookup_key,
-        {{ json_text('tax_behavior') }} as tax_behavior,
-        {{ json_nested('transform_quantity') }} as transform_quantity,
-        {{ json_nested('custom_unit_amount') }} as custom_unit_amount,
-        {{ json_nested('metadata') }} as metadata
+        {{ stripe_fields([
+            ['product', 'text', 'product_id'],
+            ['active', 'boolean', 'is_active'],
+            ['currency', 'text', 'currency'],
+            ['unit_amount', 'integer', 'unit_amount'],
+            ['unit_amount_decimal', 'text', 'unit_amount_decimal'],
+            ['type', 'text', 'type'],
+            ['billing_scheme', 'text', 'billing_scheme'],
+            ['tiers_mode', 'text', 'tiers_mode'],
+            ['recurring.interval', 'text', 'recurring_interval'],
+            ['recurring.interval_count', 'integer', 'recurring_interval_count'],
+            ['recurring.usage_type', 'text', 'recurring_usage_type'],
+            ['recurring.trial_period_days', 'integer', 'recurring_trial_period_days'],
+            ['nickname', 'text', 'nickname'],
+            ['lookup_key', 'text', 'lookup_key'],
+            ['tax_behavior', 'text', 'tax_behavior'],
+            ['transform_quantity', 'json', 'transform_quantity'],
+            ['custom_unit_amount', 'json', 'custom_unit_amount'],
+            ['metadata', 'json', 'metadata']
+        ]) }}
     from source
 
 )

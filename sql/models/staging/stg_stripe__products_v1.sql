@@ -13,20 +13,22 @@ final as (
 
     select
         {{ stripe_object_columns() }},
-        {{ json_text('name') }} as name,
-        {{ json_text('description') }} as description,
-        {{ json_boolean('active') }} as is_active,
-        {{ json_text('type') }} as type,
-        {{ json_text('default_price') }} as default_price_id,
-        {{ json_text('unit_label') }} as unit_label,
-        {{ json_text('statement_descriptor') }} as statement_descriptor,
-        {{ json_text('tax_code') }} as tax_code,
-        {{ json_boolean('shippable') }} as is_shippable,
-        {{ json_text('url') }} as url,
-        {{ json_timestamp('updated') }} as updated_at,
-        {{ json_nested('images') }} as images,
-        {{ json_nested('marketing_features') }} as marketing_features,
-        {{ json_nested('metadata') }} as metadata
+        {{ stripe_fields([
+            ['name', 'text', 'name'],
+            ['description', 'text', 'description'],
+            ['active', 'boolean', 'is_active'],
+            ['type', 'text', 'type'],
+            ['default_price', 'text', 'default_price_id'],
+            ['unit_label', 'text', 'unit_label'],
+            ['statement_descriptor', 'text', 'statement_descriptor'],
+            ['tax_code', 'text', 'tax_code'],
+            ['shippable', 'boolean', 'is_shippable'],
+            ['url', 'text', 'url'],
+            ['updated', 'timestamp', 'updated_at'],
+            ['images', 'json', 'images'],
+            ['marketing_features', 'json', 'marketing_features'],
+            ['metadata', 'json', 'metadata']
+        ]) }}
     from source
 
 )

@@ -13,21 +13,23 @@ final as (
 
     select
         {{ stripe_object_columns() }},
-        {{ json_text('charge') }} as charge_id,
-        {{ json_text('payment_intent') }} as payment_intent_id,
-        {{ json_text('balance_transaction') }} as balance_transaction_id,
-        {{ json_text('status') }} as status,
-        {{ json_text('currency') }} as currency,
-        {{ json_integer('amount') }} as amount,
-        {{ json_text('reason') }} as reason,
-        {{ json_text('failure_reason') }} as failure_reason,
-        {{ json_text('description') }} as description,
-        {{ json_text('receipt_number') }} as receipt_number,
-        {{ json_text('failure_balance_transaction') }} as failure_balance_transaction_id,
-        {{ json_text('source_transfer_reversal') }} as source_transfer_reversal_id,
-        {{ json_text('transfer_reversal') }} as transfer_reversal_id,
-        {{ json_nested('destination_details') }} as destination_details,
-        {{ json_nested('metadata') }} as metadata
+        {{ stripe_fields([
+            ['charge', 'text', 'charge_id'],
+            ['payment_intent', 'text', 'payment_intent_id'],
+            ['balance_transaction', 'text', 'balance_transaction_id'],
+            ['status', 'text', 'status'],
+            ['currency', 'text', 'currency'],
+            ['amount', 'integer', 'amount'],
+            ['reason', 'text', 'reason'],
+            ['failure_reason', 'text', 'failure_reason'],
+            ['description', 'text', 'description'],
+            ['receipt_number', 'text', 'receipt_number'],
+            ['failure_balance_transaction', 'text', 'failure_balance_transaction_id'],
+            ['source_transfer_reversal', 'text', 'source_transfer_reversal_id'],
+            ['transfer_reversal', 'text', 'transfer_reversal_id'],
+            ['destination_details', 'json', 'destination_details'],
+            ['metadata', 'json', 'metadata']
+        ]) }}
     from source
 
 )

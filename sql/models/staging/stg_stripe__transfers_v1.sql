@@ -14,19 +14,21 @@ final as (
 
     select
         {{ stripe_object_columns() }},
-        {{ json_text('currency') }} as currency,
-        {{ json_integer('amount') }} as amount,
-        {{ json_integer('amount_reversed') }} as amount_reversed,
-        {{ json_text('destination') }} as destination_id,
-        {{ json_text('destination_payment') }} as destination_payment_id,
-        {{ json_text('balance_transaction') }} as balance_transaction_id,
-        {{ json_text('source_transaction') }} as source_transaction_id,
-        {{ json_text('source_type') }} as source_type,
-        {{ json_text('transfer_group') }} as transfer_group,
-        {{ json_boolean('reversed') }} as is_reversed,
-        {{ json_text('description') }} as description,
-        {{ json_nested('reversals') }} as reversals,
-        {{ json_nested('metadata') }} as metadata
+        {{ stripe_fields([
+            ['currency', 'text', 'currency'],
+            ['amount', 'integer', 'amount'],
+            ['amount_reversed', 'integer', 'amount_reversed'],
+            ['destination', 'text', 'destination_id'],
+            ['destination_payment', 'text', 'destination_payment_id'],
+            ['balance_transaction', 'text', 'balance_transaction_id'],
+            ['source_transaction', 'text', 'source_transaction_id'],
+            ['source_type', 'text', 'source_type'],
+            ['transfer_group', 'text', 'transfer_group'],
+            ['reversed', 'boolean', 'is_reversed'],
+            ['description', 'text', 'description'],
+            ['reversals', 'json', 'reversals'],
+            ['metadata', 'json', 'metadata']
+        ]) }}
     from source
 
 )
