@@ -2,6 +2,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { SimulatorServer } from './server.js';
+import { SHAPE_NAMES } from './shapes.js';
 import type { Mode } from './store.js';
 
 const argv = yargs(hideBin(process.argv))
@@ -14,6 +15,7 @@ const argv = yargs(hideBin(process.argv))
     days: { type: 'number', default: 400, describe: 'days of history' },
     objects: { type: 'number', default: 20_000, describe: 'about how many objects (events aside) each mode with data holds' },
     accounts: { type: 'number', default: 3, describe: 'connected accounts of the platform' },
+    shape: { choices: SHAPE_NAMES, describe: 'another shape of data than the default business (test/simulator/shapes.ts)' },
     mode: { choices: ['test', 'live', 'both'] as const, default: 'test' as const, describe: 'which mode holds data (the other is empty)' },
     key: { type: 'string', array: true, default: [] as string[], describe: 'extra API key: rk_test_NAME=RULES, RULES like "*:read,charges:none,connect.*:read"' },
     'rate-live': { type: 'number', default: 100, describe: 'global requests/s for a live key (0: unlimited)' },
@@ -46,6 +48,7 @@ const server = new SimulatorServer({
   objects: argv.objects,
   accounts: argv.accounts,
   modes: argv.mode === 'both' ? ['test', 'live'] : [argv.mode as Mode],
+  ...(argv.shape ? { shape: argv.shape } : {}),
   keys: argv.key,
   rateLimits: { live: argv['rate-live'], test: argv['rate-test'], endpoint: argv['rate-endpoint'], perAccount: argv['rate-per-account'] },
   faults: {

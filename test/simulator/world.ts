@@ -3,6 +3,7 @@
 // the events Stripe would send, so the event log always explains the objects.
 import { Business } from './business.js';
 import { Rng } from './random.js';
+import type { ShapeName } from './shapes.js';
 import { clockMoved, forgetRendering } from './render.js';
 import type { AccountRow, AnyRow, ObjectRow, RowOf, StreamName } from './rows.js';
 import { AccountState, StreamIndex, type AccountProfile, type EventRecord, type Mode } from './store.js';
@@ -23,6 +24,8 @@ export interface WorldOptions {
   readonly accounts: number;
   /** Which modes hold data; the others exist but are empty. */
   readonly modes: readonly Mode[];
+  /** Another shape of data than the default business (see shapes.ts). */
+  readonly shape?: ShapeName;
 }
 
 export interface AdvanceSummary {
