@@ -2,7 +2,8 @@
 // and mode) and per endpoint, each "N in any one second". We pace requests on our side under the
 // same limits, so that they are spaced instead of refused, and choose which waiting request goes
 // next: the endpoint with the most work left, because the busiest endpoints' own limits are what
-// bound a backfill's duration (a little credit keeps the others moving, see earnCredit).
+// bound a backfill's duration (a little credit keeps the others moving, see earnCredit, but never
+// at the expense of the few busiest, which the whole budget can run at their full rate).
 //
 // Stripe's limits are shared by every key of the account, the business's own traffic (its
 // checkout) included: a 429 means the account as a whole is at its limit. Then the whole budget
@@ -18,6 +19,8 @@ const BACKOFF = 0.5;
 /** The share of the full budget regained each calm second. */
 const RECOVERY_PER_SECOND = 1 / 60;
 const MIN_SCALE = 1 / 16;
+/** Ranks above any endpoint's work: a request's worth of credit, or being among the busiest. */
+const CREDITED = Number.MAX_VALUE / 4;
 /** Stripe counts requests in any one second: 429s up to a second after a halving are the same crowding. */
 const CROWDING_MS = 1000;
 
@@ -190,6 +193,11 @@ export class RequestScheduler {
     }
   }
 
+  /** An endpoint's work left, in requests: its estimate and the waiting requests it does not count. */
+  private weight(endpoint: string, queue: EndpointQueue): number {
+    return this.endpointWeight ? this.endpointWeight(endpoint) + queue.unestimated + queue.items.length / 1e6 : queue.items.length;
+  }
+
   private pump(): void {
     if (this.timer) {
       clearTimeout(this.timer);
@@ -201,19 +209,21 @@ export class RequestScheduler {
     while (this.inFlight < this.maxInFlight) {
       const globalFree = this.global.freeAt(now);
       // The endpoint with the most work left goes next (its own limit is what bounds the run),
-      // unless another has saved up a request's worth of credit.
+      // unless another has saved up a request's worth of credit; but the busiest few, as many as
+      // the budget can run at their own full rate besides one, go before any credit.
+      const byWork = [...this.waiting].map(([endpoint, queue]) => ({ endpoint, queue, weight: this.weight(endpoint, queue) })).sort((a, b) => b.weight - a.weight);
+      const busiest = Math.max(0, Math.floor((this.settings.perSecond * this.global.scale) / this.settings.perEndpointPerSecond) - 1);
       let best: { queue: EndpointQueue; endpoint: string; rank: number } | undefined;
       let soonest = Infinity;
-      for (const [endpoint, queue] of this.waiting) {
+      byWork.forEach(({ endpoint, queue, weight }, i) => {
         const free = Math.max(globalFree, this.pacer(endpoint).freeAt(now));
         if (free > now) {
           soonest = Math.min(soonest, free);
-          continue;
+          return;
         }
-        const weight = this.endpointWeight ? this.endpointWeight(endpoint) + queue.unestimated + queue.items.length / 1e6 : queue.items.length;
-        const rank = (this.credits.get(endpoint) ?? 0) >= 1 ? Number.MAX_VALUE / 2 + weight : weight;
+        const rank = i < busiest ? 2 * CREDITED + weight : (this.credits.get(endpoint) ?? 0) >= 1 ? CREDITED + weight : weight;
         if (!best || rank > best.rank) best = { queue, endpoint, rank };
-      }
+      });
       if (!best) {
         if (soonest < Infinity) this.timer = setTimeout(() => this.pump(), Math.max(1, Math.ceil(soonest - now)));
         return;

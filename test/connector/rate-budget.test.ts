@@ -65,6 +65,16 @@ describe('the request scheduler', () => {
     expect(sentBetween(sends, 0, 1000, 'small')).toBe(4);
   });
 
+  it('keeps the busiest endpoints at their full rate, as many as the budget can run so besides one; credit comes out of the rest', async () => {
+    // 40 a second in all, 10 to an endpoint: the three busiest of twelve run at 10 a second each.
+    const endpoints = Array.from({ length: 12 }, (_, i) => `e${i}`);
+    const scheduler = new RequestScheduler({ perSecond: 40, perEndpointPerSecond: 10 }, 64, (endpoint) => 1000 - 10 * Number(endpoint.slice(1)));
+    const sends: Send[] = [];
+    for (const endpoint of endpoints) void queue(scheduler, endpoint, 30, sends, { estimated: true });
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(endpoints.map((endpoint) => sentBetween(sends, 1000, 3000, endpoint))).toEqual([20, 20, 20, 4, 2, 2, 2, 2, 2, 2, 2, 2]);
+  });
+
   it('counts each waiting request that no estimate covers as one more request of its endpoint', async () => {
     // The estimates say `paged` has 10 pages left and `other` none; `other` has 30 requests waiting.
     const firstSecond = async (otherEstimated: boolean) => {
