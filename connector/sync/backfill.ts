@@ -107,51 +107,58 @@ export async function runBackfill(ctx: ReadContext, output: StreamOutput, accoun
   };
 
   const readSlice = async (slice: Slice): Promise<void> => {
-    for (;;) {
-      if (ctx.stopped(account) || failed) return;
-      const reply = await ctx.api.list<StripeObject>(
-        definition.path,
-        { limit: PAGE, 'created[gte]': slice.lo, 'created[lte]': slice.hi, starting_after: slice.after, ...definition.listParams },
-        // A slice not yet read goes first among its endpoint's: its size is still a guess.
-        { endpoint, priority: slice.read === 0 ? Number.MAX_SAFE_INTEGER : slice.estimate, estimated: true, ...(account === ctx.platformId ? {} : { account }) },
-      );
-      const received = performance.now();
-      ctx.sawServerTime(reply.serverTime);
-      if (ctx.stopped(account) || failed) return;
-      const page: StripeList<StripeObject> = reply.body;
-      for (const object of page.data) await output.emit(object, account, reply.serverTime);
-      const last = page.data[page.data.length - 1];
-      const created = page.data.map((object) => object.created ?? slice.lo);
-      if (!last || !page.has_more) {
-        ctx.load.sawPage(account, definition.name, created, slice.lo, slice.readTo);
-        markDone(backfill, slice.lo, slice.hi);
-        setEstimate(slice, 0);
-        await output.checkpoint();
-        return;
-      }
-      const oldest = last.created ?? slice.lo;
-      // Everything created after the oldest object of the page has been printed.
-      markDone(backfill, oldest + 1, slice.hi);
-      ctx.load.sawPage(account, definition.name, created, oldest + 1, slice.readTo);
-      slice.after = last.id;
-      const pageSeconds = Math.max(1, slice.readTo - oldest + 1);
-      slice.readTo = oldest;
-      const firstPage = slice.read === 0;
-      slice.read += page.data.length;
-      slice.recentObjects = firstPage ? page.data.length : slice.recentObjects * (1 - DENSITY_SMOOTHING) + page.data.length * DENSITY_SMOOTHING;
-      slice.recentSeconds = firstPage ? pageSeconds : slice.recentSeconds * (1 - DENSITY_SMOOTHING) + pageSeconds * DENSITY_SMOOTHING;
-      slice.density = slice.recentObjects / slice.recentSeconds;
-      if (!slice.began && slice.read >= BEGAN_AFTER_PAGES * PAGE) slice.began = { density: slice.density, at: oldest };
-      const from = Math.max(slice.lo, dataStart);
-      const likeOthers = ctx.load.objectsLikeOtherStreams(account, definition.name, slice.read, oldest + 1, slice.hi, from, oldest);
-      const pagesLeft = Math.max(1, Math.ceil((likeOthers ?? objectsLeft(slice, oldest, Math.max(1, oldest - from + 1))) / PAGE));
-      setEstimate(slice, pagesLeft);
-      const missing = ctx.load.missingSlices(endpoint, endpointRate());
-      if (missing > 0 && pagesLeft >= 2 * MIN_PIECE_PAGES && oldest - slice.lo >= 2 && active < MAX_SLICES) split(slice, oldest, pagesLeft, missing + 1);
-      await output.maybeCheckpoint();
-      // The page's time out and its records' time here: how long a slice takes per page.
-      ctx.load.sawCycle(reply.elapsedMs + performance.now() - received);
+    // One page at a time in a function of its own: while a slice waits for its next page, nothing
+    // keeps its last one (a suspended function's registers would, with its 0.5 MB of objects and
+    // text, for every slice waiting for the budget at once).
+    while (await readPage(slice));
+  };
+
+  /** Reads the slice's next page; false when the slice is done (or must stop). */
+  const readPage = async (slice: Slice): Promise<boolean> => {
+    if (ctx.stopped(account) || failed) return false;
+    const reply = await ctx.api.list<StripeObject>(
+      definition.path,
+      { limit: PAGE, 'created[gte]': slice.lo, 'created[lte]': slice.hi, starting_after: slice.after, ...definition.listParams },
+      // A slice not yet read goes first among its endpoint's: its size is still a guess.
+      { endpoint, priority: slice.read === 0 ? Number.MAX_SAFE_INTEGER : slice.estimate, estimated: true, ...(account === ctx.platformId ? {} : { account }) },
+    );
+    const received = performance.now();
+    ctx.sawServerTime(reply.serverTime);
+    if (ctx.stopped(account) || failed) return false;
+    const page: StripeList<StripeObject> = reply.body;
+    for (const object of page.data) await output.emit(object, account, reply.serverTime);
+    const last = page.data[page.data.length - 1];
+    const created = page.data.map((object) => object.created ?? slice.lo);
+    if (!last || !page.has_more) {
+      ctx.load.sawPage(account, definition.name, created, slice.lo, slice.readTo);
+      markDone(backfill, slice.lo, slice.hi);
+      setEstimate(slice, 0);
+      await output.checkpoint();
+      return false;
     }
+    const oldest = last.created ?? slice.lo;
+    // Everything created after the oldest object of the page has been printed.
+    markDone(backfill, oldest + 1, slice.hi);
+    ctx.load.sawPage(account, definition.name, created, oldest + 1, slice.readTo);
+    slice.after = last.id;
+    const pageSeconds = Math.max(1, slice.readTo - oldest + 1);
+    slice.readTo = oldest;
+    const firstPage = slice.read === 0;
+    slice.read += page.data.length;
+    slice.recentObjects = firstPage ? page.data.length : slice.recentObjects * (1 - DENSITY_SMOOTHING) + page.data.length * DENSITY_SMOOTHING;
+    slice.recentSeconds = firstPage ? pageSeconds : slice.recentSeconds * (1 - DENSITY_SMOOTHING) + pageSeconds * DENSITY_SMOOTHING;
+    slice.density = slice.recentObjects / slice.recentSeconds;
+    if (!slice.began && slice.read >= BEGAN_AFTER_PAGES * PAGE) slice.began = { density: slice.density, at: oldest };
+    const from = Math.max(slice.lo, dataStart);
+    const likeOthers = ctx.load.objectsLikeOtherStreams(account, definition.name, slice.read, oldest + 1, slice.hi, from, oldest);
+    const pagesLeft = Math.max(1, Math.ceil((likeOthers ?? objectsLeft(slice, oldest, Math.max(1, oldest - from + 1))) / PAGE));
+    setEstimate(slice, pagesLeft);
+    const missing = ctx.load.missingSlices(endpoint, endpointRate());
+    if (missing > 0 && pagesLeft >= 2 * MIN_PIECE_PAGES && oldest - slice.lo >= 2 && active < MAX_SLICES) split(slice, oldest, pagesLeft, missing + 1);
+    await output.maybeCheckpoint();
+    // The page's time out and its records' time here: how long a slice takes per page.
+    ctx.load.sawCycle(reply.elapsedMs + performance.now() - received);
+    return true;
   };
 
   /** Requests a second this endpoint may make: its own limit, or the whole run's if lower. */
