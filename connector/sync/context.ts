@@ -6,40 +6,111 @@ import type { ProtocolWriter } from '../protocol/writer.js';
 import type { StreamName } from '../streams/catalog.js';
 import type { StripeApi } from '../stripe/client.js';
 import { classifyFailure } from './failures.js';
+import { addInterval, covers, type Interval } from './intervals.js';
 import type { StreamOutput } from './stream-output.js';
 
-/** Estimated pages left per endpoint: the scheduler serves the busiest endpoint first. */
+/** A slice more than Little's law asks for: pages take longer than their average now and then. */
+const SLICES_HEADROOM = 1.5;
+const MIN_SLICES = 2;
+const DAY = 86_400;
+/** Another stream's objects tell how busy an account was only from this many on. */
+const MIN_EVIDENCE = 100;
+
+/** What a read has seen of one stream of one account: objects per day, and the times it has read all of. */
+interface StreamActivity {
+  readonly perDay: Map<number, number>;
+  read: Interval[];
+}
+
+/** Objects in [from, to] (a day's objects counted in proportion to its part in the range), if all of it was read. */
+function objectsIn(activity: StreamActivity, from: number, to: number): number | undefined {
+  if (to < from || !covers(activity.read, from, to)) return undefined;
+  let objects = 0;
+  for (let day = Math.floor(from / DAY); day <= Math.floor(to / DAY); day++) {
+    const inside = Math.min(to + 1, (day + 1) * DAY) - Math.max(from, day * DAY);
+    objects += ((activity.perDay.get(day) ?? 0) * inside) / DAY;
+  }
+  return objects;
+}
+
+/**
+ * Per endpoint, the pages estimated left (the scheduler serves the busiest endpoint first) and the
+ * slices reading it, and how long a slice takes per page: how many slices an endpoint needs to
+ * run at its rate. Per account and stream, what the run has read, for the estimates.
+ */
 export class EndpointLoad {
   private readonly pages = new Map<string, number>();
-  private total = 0;
-  /** How long a page takes, request to response (moving average, ms). */
-  private pageMs = 100;
-  /** Slices whose size is still a guess: until none is left, the estimates are too low to act on. */
-  unprobed = 0;
+  private readonly slices = new Map<string, number>();
+  private readonly activity = new Map<string, Map<string, StreamActivity>>();
+  /** From sending a page's request to being ready to send the next: its time out and its records' (moving average, ms). */
+  private cycleMs = 100;
 
   add(endpoint: string, delta: number): void {
     this.pages.set(endpoint, (this.pages.get(endpoint) ?? 0) + delta);
-    this.total += delta;
   }
 
   of(endpoint: string): number {
     return this.pages.get(endpoint) ?? 0;
   }
 
-  sawPage(ms: number): void {
-    this.pageMs = this.pageMs * 0.9 + ms * 0.1;
+  sliceStarted(endpoint: string): void {
+    this.slices.set(endpoint, (this.slices.get(endpoint) ?? 0) + 1);
   }
 
-  /** Seconds one slice needs to read `pages` pages one after another. */
-  sequentialSeconds(pages: number): number {
-    return (pages * this.pageMs) / 1000;
+  sliceEnded(endpoint: string): void {
+    this.slices.set(endpoint, (this.slices.get(endpoint) ?? 0) - 1);
   }
 
-  /** Seconds the run still needs at the budget: the whole run's pages, or the busiest endpoint's. */
-  remainingSeconds(perSecond: number, perEndpointPerSecond: number): number {
-    let busiest = 0;
-    for (const pages of this.pages.values()) busiest = Math.max(busiest, pages);
-    return Math.max(this.total / perSecond, busiest / perEndpointPerSecond);
+  sawCycle(ms: number): void {
+    this.cycleMs = this.cycleMs * 0.9 + ms * 0.1;
+  }
+
+  /** A page of `stream` of `account`: the objects' times, and the times it completes, [from, to]. */
+  sawPage(account: string, stream: string, created: readonly number[], from: number, to: number): void {
+    let streams = this.activity.get(account);
+    if (!streams) {
+      streams = new Map();
+      this.activity.set(account, streams);
+    }
+    let activity = streams.get(stream);
+    if (!activity) {
+      activity = { perDay: new Map(), read: [] };
+      streams.set(stream, activity);
+    }
+    for (const time of created) {
+      const day = Math.floor(time / DAY);
+      activity.perDay.set(day, (activity.perDay.get(day) ?? 0) + 1);
+    }
+    activity.read = addInterval(activity.read, from, to);
+  }
+
+  /**
+   * Objects of `stream` in [from, to] as another stream of the account has them: one that has
+   * read all of that range and of [readFrom, readTo], where `stream` has read `read` objects,
+   * counts the range's objects, times the two streams' ratio where both have read. An account's
+   * streams grow, pause and burst together, so this holds where a stream's own density, read
+   * elsewhere, would guess. Undefined if no other stream has read enough there.
+   */
+  objectsLikeOtherStreams(account: string, stream: string, read: number, readFrom: number, readTo: number, from: number, to: number): number | undefined {
+    let best: { seen: number; there: number } | undefined;
+    for (const [other, activity] of this.activity.get(account) ?? []) {
+      if (other === stream) continue;
+      const seen = objectsIn(activity, readFrom, readTo);
+      const there = objectsIn(activity, from, to);
+      if (seen === undefined || there === undefined || seen < MIN_EVIDENCE) continue;
+      if (!best || seen > best.seen) best = { seen, there };
+    }
+    return best ? (read * best.there) / best.seen : undefined;
+  }
+
+  /**
+   * How many more slices `endpoint` needs to make `perSecond` requests a second: each slice has
+   * one request out at a time, so it takes the rate times a slice's time per page (Little's law),
+   * with headroom.
+   */
+  missingSlices(endpoint: string, perSecond: number): number {
+    const needed = Math.max(MIN_SLICES, Math.ceil((perSecond * this.cycleMs * SLICES_HEADROOM) / 1000));
+    return Math.max(0, needed - (this.slices.get(endpoint) ?? 0));
   }
 }
 

@@ -41,11 +41,11 @@ describe('spec.json and the zod config schema', () => {
     for (const [key, property] of Object.entries(spec.properties)) expect((property as { description?: string }).description, key).toBeTruthy();
   });
 
-  it('defaults: all connected accounts, a 10-day lookback, a rate under the mode limit, Stripe as the base', () => {
+  it("defaults: all connected accounts, a 10-day lookback, half the mode's rate limit, Stripe as the base", () => {
     const test = resolveConfig({ api_key: 'rk_test_x1' }, 'config', {});
-    expect(test).toMatchObject({ mode: 'test', keyKind: 'restricted', connectedAccounts: 'all', lookbackWindowDays: 10, maxRequestsPerSecond: 23, startDate: undefined });
+    expect(test).toMatchObject({ mode: 'test', keyKind: 'restricted', connectedAccounts: 'all', lookbackWindowDays: 10, maxRequestsPerSecond: 12.5, startDate: undefined });
     expect(test.apiBase.href).toBe('https://api.stripe.com/');
-    expect(resolveConfig({ api_key: 'sk_live_x1' }, 'config', {})).toMatchObject({ mode: 'live', keyKind: 'secret', maxRequestsPerSecond: 97 });
+    expect(resolveConfig({ api_key: 'sk_live_x1' }, 'config', {})).toMatchObject({ mode: 'live', keyKind: 'secret', maxRequestsPerSecond: 50 });
     expect(resolveConfig({ api_key: 'rk_test_x1', start_date: '2024-03-01' }, 'config', {}).startDate).toBe(Date.UTC(2024, 2, 1) / 1000);
     expect(resolveConfig({ api_key: 'rk_test_x1', start_date: '2024-03-01T12:00:00' }, 'config', {}).startDate).toBe(Date.UTC(2024, 2, 1, 12) / 1000);
   });

@@ -1,7 +1,6 @@
-// Small parts of the sync engine on their own: interval sets, request pacing, retry advice, checkpoints.
+// Small parts of the sync engine on their own: interval sets, retry advice, checkpoints (the request scheduler: rate-budget.test.ts).
 import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
-import { RequestScheduler } from '../../connector/stripe/rate-budget.js';
 import { retryAdvice } from '../../connector/stripe/client.js';
 import { addInterval, covers, gaps } from '../../connector/sync/intervals.js';
 import { permissionNamed } from '../../connector/sync/failures.js';
@@ -27,56 +26,6 @@ describe('interval sets', () => {
     expect(gaps(0, 100, [[10, 20], [50, 100]])).toEqual([[0, 9], [21, 49]]);
     expect(gaps(0, 100, [[-5, 200]])).toEqual([]);
     expect(covers([[0, 50], [51, 100]], 0, 100)).toBe(true);
-  });
-});
-
-describe('the request scheduler', () => {
-  it('never sends more than its rate in any second, globally and per endpoint', async () => {
-    const scheduler = new RequestScheduler({ perSecond: 40, perEndpointPerSecond: 15 }, 64);
-    const sends: { at: number; endpoint: string }[] = [];
-    const started = performance.now();
-    await Promise.all(
-      Array.from({ length: 90 }, (_, i) => scheduler.run(`e${i % 3}`, async () => void sends.push({ at: performance.now() - started, endpoint: `e${i % 3}` }))),
-    );
-    const maxInSecond = (times: number[]) => Math.max(...times.map((t) => times.filter((u) => u >= t && u < t + 1000).length));
-    expect(maxInSecond(sends.map((s) => s.at))).toBeLessThanOrEqual(41);
-    for (const endpoint of ['e0', 'e1', 'e2']) expect(maxInSecond(sends.filter((s) => s.endpoint === endpoint).map((s) => s.at))).toBeLessThanOrEqual(16);
-  });
-
-  it('serves the endpoint with the most work left first, and keeps the others moving', async () => {
-    const weights: Record<string, number> = { small: 10, large: 1000 };
-    const scheduler = new RequestScheduler({ perSecond: 40, perEndpointPerSecond: 40 }, 64, (e) => weights[e] ?? 0);
-    const sent: Record<string, number> = { small: 0, large: 0 };
-    const started = performance.now();
-    const runs: Promise<void>[] = [];
-    for (let i = 0; i < 60; i++) {
-      for (const endpoint of ['small', 'large']) {
-        runs.push(scheduler.run(endpoint, async () => void (performance.now() - started < 1000 && (sent[endpoint] = (sent[endpoint] ?? 0) + 1))));
-      }
-    }
-    await Promise.all(runs);
-    expect((sent.small ?? 0) + (sent.large ?? 0)).toBeGreaterThanOrEqual(38);
-    expect(sent.large).toBeGreaterThanOrEqual(33);
-    expect(sent.small).toBeGreaterThanOrEqual(2);
-  });
-
-  it('slows down after a 429, the endpoint it came from most', async () => {
-    const scheduler = new RequestScheduler({ perSecond: 100, perEndpointPerSecond: 20 });
-    for (let i = 0; i < 5; i++) scheduler.rateLimited('slow');
-    expect(scheduler.stats.scale).toBeCloseTo(0.97 ** 5, 2);
-    expect(scheduler.stats.rateLimited).toBe(5);
-    // 20/s × 0.95^5 ≈ 15.5/s for the endpoint that was refused; the other keeps its 20/s.
-    const count = async (endpoint: string) => {
-      let n = 0;
-      const started = performance.now();
-      const runs: Promise<void>[] = [];
-      for (let i = 0; i < 30; i++) runs.push(scheduler.run(endpoint, async () => void (performance.now() - started < 1000 && n++)));
-      await Promise.all(runs);
-      return n;
-    };
-    const [slow, other] = await Promise.all([count('slow'), count('other')]);
-    expect(slow).toBeLessThanOrEqual(17);
-    expect(other).toBeGreaterThanOrEqual(19);
   });
 });
 

@@ -23,6 +23,7 @@ import type {
   ProductRow,
   SubscriptionRow,
 } from './rows.js';
+import { SHAPES, type DataShape, type NextArrival } from './shapes.js';
 import { AccountState, type AccountProfile, type VersionPeriod } from './store.js';
 import { DAY, type ModeWorld, type WorldOptions } from './world.js';
 
@@ -79,7 +80,13 @@ interface AccountBook {
   availableFunds: BalanceTransactionRow[];
   invoiceCount: number;
   receiptCount: number;
+  /** When the next new customer arrives, and the next repeat purchase. */
+  readonly nextCustomer: NextArrival;
+  readonly nextPurchase: NextArrival;
 }
+
+/** Arrivals at random, one at a time. */
+const poissonArrivals: NextArrival = (now, meanGap, rng) => now + rng.exponential(meanGap);
 
 interface Task {
   readonly at: number;
@@ -100,6 +107,8 @@ export class Business {
   private customersPerDayPerWeight = 0;
   /** The platform's Connect application, named on charges that carry an application fee. */
   readonly applicationId: string;
+  /** How the data departs from the default business (none by default). */
+  private shape: Partial<DataShape> = {};
 
   constructor(
     private readonly m: ModeWorld,
@@ -131,6 +140,7 @@ export class Business {
   begin(start: number, options: WorldOptions): void {
     this.spanDays = options.days;
     this.historyEnd = options.now;
+    if (options.shape) this.shape = SHAPES[options.shape];
     const end = options.now;
     const connectedWeights = Array.from({ length: options.accounts }, (_, i) => 1 / Math.pow(i + 1, 0.7));
     const joins = connectedWeights.map(() =>
@@ -139,7 +149,7 @@ export class Business {
     // Each account's share of the objects, weighted by size and by how long it has been active.
     const activeDays = (joinedAt: number) => Math.max(1, (end - Math.max(start, joinedAt)) / DAY);
     const totalWeight =
-      options.days + connectedWeights.reduce((sum, w, i) => sum + w * activeDays(joins[i] as number), 0);
+      options.days * (this.shape.platformWeight ?? 1) + connectedWeights.reduce((sum, w, i) => sum + w * activeDays(joins[i] as number), 0);
     this.customersPerDayPerWeight = options.objects / OBJECTS_PER_CUSTOMER / totalWeight;
 
     this.startAccount(this.m.platform, start);
@@ -198,7 +208,7 @@ export class Business {
       apiVersions: versions,
       payoutDelayDays: this.payoutDelay(turn, market.delay),
       payoutInterval: rng.chance(0.7) ? 'daily' : 'weekly',
-      applicationFeeRate: rng.pick([0, 0.02, 0.05, 0.1]),
+      applicationFeeRate: this.shape.applicationFeeRate ?? rng.pick([0, 0.02, 0.05, 0.1]),
       weight,
       bankAccount: rng.id('ba'),
       createdAt: joinedAt,
@@ -233,7 +243,7 @@ export class Business {
   private startAccount(account: AccountState, at: number): void {
     const book: AccountBook = {
       account,
-      customersPerDay: this.customersPerDayPerWeight * account.profile.weight,
+      customersPerDay: this.customersPerDayPerWeight * (account.isPlatform ? (this.shape.platformWeight ?? 1) : account.profile.weight),
       recurringPrices: [],
       oneTimePrices: [],
       coupons: [],
@@ -242,6 +252,8 @@ export class Business {
       availableFunds: [],
       invoiceCount: 0,
       receiptCount: 0,
+      nextCustomer: this.shape.arrivals?.() ?? poissonArrivals,
+      nextPurchase: this.shape.arrivals?.() ?? poissonArrivals,
     };
     this.books.set(account, book);
     const productCount = this.rng.int(3, 7);
@@ -249,8 +261,8 @@ export class Business {
     for (let i = 0, n = this.rng.int(1, 2); i < n; i++) this.createProduct(book, false);
     for (let i = 0, n = this.rng.int(2, 4); i < n; i++) this.createCoupon(book);
 
-    this.schedule(at + this.rng.exponential(DAY / Math.max(1e-9, this.arrivalRate(book))), () => this.customerArrives(book));
-    this.schedule(at + this.rng.exponential(DAY / Math.max(1e-9, this.arrivalRate(book) * 0.4)), () => this.repeatPurchase(book));
+    this.schedule(book.nextCustomer(at, DAY / Math.max(1e-9, this.arrivalRate(book)), this.rng), () => this.customerArrives(book));
+    this.schedule(book.nextPurchase(at, DAY / Math.max(1e-9, this.arrivalRate(book) * 0.4), this.rng), () => this.repeatPurchase(book));
     this.schedule(this.nextPayoutTime(account, at), () => this.payout(book));
     this.schedule(at + 7 * DAY, () => this.catalogWeek(book));
     if (!account.isPlatform) this.schedule(at + this.rng.int(10, 60) * DAY, () => this.accountChanges(book));
@@ -448,7 +460,7 @@ export class Business {
     if (this.rng.chance(0.35)) this.oneOffPurchase(book, customer);
     if (this.rng.chance(0.03)) this.schedule(this.now + this.rng.int(10, 300) * DAY, () => this.deleteCustomer(book, customer));
     if (this.rng.chance(0.2)) this.schedule(this.now + this.rng.int(1, 200) * DAY, () => this.updateCustomer(book, customer));
-    this.schedule(this.now + this.rng.exponential(DAY / Math.max(1e-9, this.arrivalRate(book))), () => this.customerArrives(book));
+    this.schedule(book.nextCustomer(this.now, DAY / Math.max(1e-9, this.arrivalRate(book)), this.rng), () => this.customerArrives(book));
   }
 
   private createCustomer(book: AccountBook): CustomerRow {
@@ -503,7 +515,7 @@ export class Business {
       const customer = customers[this.rng.int(0, customers.length - 1)] as CustomerRow;
       if (!customer.deleted) this.oneOffPurchase(book, customer);
     }
-    this.schedule(this.now + this.rng.exponential(DAY / Math.max(1e-9, this.arrivalRate(book) * 0.4)), () => this.repeatPurchase(book));
+    this.schedule(book.nextPurchase(this.now, DAY / Math.max(1e-9, this.arrivalRate(book) * 0.4), this.rng), () => this.repeatPurchase(book));
   }
 
   private oneOffPurchase(book: AccountBook, customer: CustomerRow | null): void {

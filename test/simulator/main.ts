@@ -2,6 +2,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { SimulatorServer } from './server.js';
+import { SHAPE_NAMES } from './shapes.js';
 import type { Mode } from './store.js';
 import { checkPayoutDelays } from './world.js';
 
@@ -26,6 +27,7 @@ const argv = yargs(hideBin(process.argv))
     objects: { type: 'number', default: 20_000, describe: 'about how many objects (events aside) each mode with data holds' },
     accounts: { type: 'number', default: 3, describe: 'connected accounts of the platform' },
     'payout-delays': { type: 'string', coerce: parseDelays, describe: 'payout delays in days (2 to 31) for the connected accounts, round-robin in the order they join, e.g. 2,14,31 (default: 2 to 7 by country)' },
+    shape: { choices: SHAPE_NAMES, describe: 'another shape of data than the default business (test/simulator/shapes.ts)' },
     mode: { choices: ['test', 'live', 'both'] as const, default: 'test' as const, describe: 'which mode holds data (the other is empty)' },
     key: { type: 'string', array: true, default: [] as string[], describe: 'extra API key: rk_test_NAME=RULES, RULES like "*:read,charges:none,connect.*:read"' },
     'rate-live': { type: 'number', default: 100, describe: 'global requests/s for a live key (0: unlimited)' },
@@ -59,6 +61,7 @@ const server = new SimulatorServer({
   accounts: argv.accounts,
   modes: argv.mode === 'both' ? ['test', 'live'] : [argv.mode as Mode],
   ...(argv['payout-delays'] ? { payoutDelayDays: argv['payout-delays'] } : {}),
+  ...(argv.shape ? { shape: argv.shape } : {}),
   keys: argv.key,
   rateLimits: { live: argv['rate-live'], test: argv['rate-test'], endpoint: argv['rate-endpoint'], perAccount: argv['rate-per-account'] },
   faults: {

@@ -3,6 +3,7 @@
 // the events Stripe would send, so the event log always explains the objects.
 import { Business } from './business.js';
 import { Rng } from './random.js';
+import type { ShapeName } from './shapes.js';
 import { clockMoved, forgetRendering } from './render.js';
 import type { AccountRow, AnyRow, ObjectRow, RowOf, StreamName } from './rows.js';
 import { AccountState, StreamIndex, type AccountProfile, type EventRecord, type Mode } from './store.js';
@@ -29,6 +30,8 @@ export interface WorldOptions {
    * each account has its market's delay (2 to 7 days).
    */
   readonly payoutDelayDays?: readonly number[];
+  /** Another shape of data than the default business (see shapes.ts). */
+  readonly shape?: ShapeName;
 }
 
 /** Stripe lets an account hold its funds from 2 (most countries' minimum) to 31 days. */
