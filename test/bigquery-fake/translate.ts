@@ -2,6 +2,23 @@
 // endpoint can run what the loader sends. It covers the functions and types the loader uses;
 // anything else is left as it is, and DuckDB will refuse it loudly.
 
+/** The index just past the parenthesis that closes the one before `open`, respecting nested parentheses and strings. */
+function closingParen(sql: string, open: number): number {
+  let depth = 1;
+  let i = open;
+  let quote: string | null = null;
+  for (; i < sql.length && depth > 0; i++) {
+    const c = sql[i] as string;
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = null;
+    } else if (c === "'" || c === '"') quote = c;
+    else if (c === '(') depth++;
+    else if (c === ')') depth--;
+  }
+  return i;
+}
+
 /** Rewrites every call `NAME(args)` with `replace(args)`, respecting nested parentheses and strings. */
 function rewriteCalls(sql: string, name: string, replace: (args: string) => string): string {
   const pattern = new RegExp(`\\b${name}\\s*\\(`, 'gi');
@@ -9,22 +26,50 @@ function rewriteCalls(sql: string, name: string, replace: (args: string) => stri
   let at = 0;
   for (let match = pattern.exec(sql); match; match = pattern.exec(sql)) {
     const open = match.index + match[0].length;
-    let depth = 1;
-    let i = open;
-    let quote: string | null = null;
-    for (; i < sql.length && depth > 0; i++) {
-      const c = sql[i] as string;
-      if (quote) {
-        if (c === '\\') i++;
-        else if (c === quote) quote = null;
-      } else if (c === "'" || c === '"') quote = c;
-      else if (c === '(') depth++;
-      else if (c === ')') depth--;
-    }
+    const i = closingParen(sql, open);
     const args = rewriteAll(sql.slice(open, i - 1));
     out += sql.slice(at, match.index) + replace(args);
     at = i;
     pattern.lastIndex = i;
+  }
+  return out + sql.slice(at);
+}
+
+/** A call's arguments split at its top-level commas. */
+function splitArguments(args: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let start = 0;
+  let quote: string | null = null;
+  for (let i = 0; i < args.length; i++) {
+    const c = args[i] as string;
+    if (quote) {
+      if (c === quote) quote = null;
+    } else if (c === "'" || c === '"') quote = c;
+    else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === ',' && depth === 0) {
+      out.push(args.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  return [...out, args.slice(start).trim()];
+}
+
+/** `UNNEST(…) AS name`: BigQuery names the element `name`; DuckDB names the relation so, and wants `name(name)` for the column. */
+function nameUnnestedColumns(sql: string): string {
+  const pattern = /\bUNNEST\s*\(/gi;
+  let out = '';
+  let at = 0;
+  for (let match = pattern.exec(sql); match; match = pattern.exec(sql)) {
+    const end = closingParen(sql, match.index + match[0].length);
+    const alias = /^\s+AS\s+([A-Za-z_][A-Za-z0-9_]*)\b(?!\s*\()/i.exec(sql.slice(end));
+    if (alias) {
+      const afterAlias = end + alias[0].length;
+      out += sql.slice(at, afterAlias) + `(${alias[1] as string})`;
+      at = afterAlias;
+    }
+    pattern.lastIndex = end;
   }
   return out + sql.slice(at);
 }
@@ -41,6 +86,13 @@ function rewriteAll(sql: string): string {
   // The JSON functions the staging models use: a value as JSON, and its type as BigQuery names it.
   out = rewriteCalls(out, 'JSON_QUERY', (args) => `json_extract(${args})`);
   out = rewriteCalls(out, 'JSON_TYPE', (args) => `lower(json_type(${args}))`);
+  // Days and months (the activity marts): a TIMESTAMP's date is its UTC date; DuckDB's date_trunc gives a TIMESTAMP.
+  out = rewriteCalls(out, 'DATE', (args) => `CAST(timezone('UTC', ${args}) AS DATE)`);
+  out = rewriteCalls(out, 'DATE_TRUNC', (args) => {
+    const [date, part] = splitArguments(args);
+    return `CAST(date_trunc('${(part ?? '').toLowerCase()}', ${date ?? ''}) AS DATE)`;
+  });
+  out = rewriteCalls(out, 'GENERATE_DATE_ARRAY', (args) => `CAST(generate_series(${args}) AS DATE[])`);
   out = out.replace(/\bCURRENT_TIMESTAMP\(\)/gi, 'now()');
   out = out.replace(/\bAS\s+(INT64|BOOL|STRING|FLOAT64|NUMERIC|BIGNUMERIC)\b/gi, (_, type: string) => `AS ${duckdbType({ type })}`);
   return out;
@@ -96,7 +148,7 @@ function rewriteAsserts(sql: string): string {
 }
 
 export function toDuckDB(sql: string, params: ReadonlyMap<string, string> = new Map()): string {
-  return bindParameters(rewriteAsserts(rewriteAll(rewriteReferences(singleQuoteStrings(sql)))), params)
+  return bindParameters(rewriteAsserts(nameUnnestedColumns(rewriteAll(rewriteReferences(singleQuoteStrings(sql))))), params)
     .replace(/\bCOMMIT\s+TRANSACTION\b/gi, 'COMMIT')
     .replace(/\bROLLBACK\s+TRANSACTION\b/gi, 'ROLLBACK');
 }
