@@ -15,7 +15,7 @@ import { duckdb } from '../../transforms/dialects.js';
 import { readProject } from '../../transforms/project.js';
 import { runTransforms, type TransformSummary } from '../../transforms/runner.js';
 import { TestDuckDB } from '../runner/duckdb-warehouse.js';
-import { assertDbtInstalled, freshnessResults, manifestIds, runDbt, runResults, type DbtRun } from './dbt.js';
+import { assertDbtInstalled, freshnessResults, manifestIds, projectModels, runDbt, runResults, type DbtRun } from './dbt.js';
 
 /** The staging relation of a stream, as dbt names a model's version 1. */
 const staging = (stream: string) => `stripe_staging.stg_stripe__${stream}_v1`;
@@ -84,11 +84,12 @@ afterAll(async () => {
 });
 
 describe('dbt build of sql/', () => {
-  it('builds the seed and the 17 staging models, and runs every data test of the project, all passing', () => {
+  it('builds the seed and every model of the project, and runs every data test of the project, all passing', () => {
     expect(build.code, build.output).toBe(0);
     const results = runResults(dir);
     const statuses = (prefix: string) => Object.fromEntries(results.filter((r) => r.unique_id.startsWith(prefix)).map((r) => [r.unique_id, r.status]));
-    expect(statuses('model.')).toEqual(Object.fromEntries(STREAM_NAMES.map((s) => [`model.stripe_elt.stg_stripe__${s}.v1`, 'success'])));
+    expect(projectModels()).toEqual(expect.arrayContaining(STREAM_NAMES.map((s) => `model.stripe_elt.stg_stripe__${s}.v1`)));
+    expect(statuses('model.')).toEqual(Object.fromEntries(projectModels().map((id) => [id, 'success'])));
     expect(statuses('seed.')).toEqual({ 'seed.stripe_elt.currencies': 'success' });
     // Every data test of the manifest ran and passed: a warning counts as a failure here.
     const tests = manifestIds(dir, 'test');
@@ -122,6 +123,10 @@ describe('dbt build of sql/', () => {
     const views = await rows(`SELECT view_name, sql FROM duckdb_views() WHERE database_name = 'warehouse' AND schema_name = 'stripe_staging' ORDER BY view_name`);
     expect(views.map((v) => v.view_name)).toEqual(['stg_stripe__accounts_v1']);
     for (const view of views) expect(String(view.sql)).not.toMatch(/\bstripe\.|"stripe"\./);
+    // So are the intermediate models.
+    const intermediate = await rows(`SELECT view_name, sql FROM duckdb_views() WHERE database_name = 'warehouse' AND schema_name = 'stripe_intermediate'`);
+    expect(intermediate.length).toBe(projectModels().filter((id) => id.includes('.int_')).length);
+    for (const view of intermediate) expect(String(view.sql), String(view.view_name)).not.toMatch(/\bwarehouse\.|"warehouse"\./);
   });
 
   it("marks the rows of the platform's own data is_platform, and only those", async () => {
@@ -163,7 +168,8 @@ describe('our runner and dbt', () => {
     const relations = await rows(`SELECT schema_name, table_name FROM (SELECT schema_name, view_name AS table_name FROM duckdb_views() WHERE database_name = 'warehouse' AND NOT internal UNION ALL SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'warehouse') WHERE schema_name NOT IN ('stripe_raw', 'stripe_elt', 'main') ORDER BY 1, 2`);
     const theirs = await rows(`SELECT schema_name, table_name FROM (SELECT schema_name, view_name AS table_name FROM duckdb_views() WHERE database_name = 'ours' AND NOT internal UNION ALL SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'ours') WHERE schema_name NOT IN ('stripe_raw', 'stripe_elt', 'main') ORDER BY 1, 2`);
     expect(theirs).toEqual(relations);
-    expect(relations.length).toBe(18);
+    // Every model is a relation, and so is the seed.
+    expect(relations.length).toBe(projectModels().length + 1);
     for (const { schema_name: schema, table_name: table } of relations) {
       const name = `"${String(schema)}"."${String(table)}"`;
       const [counts] = await rows(

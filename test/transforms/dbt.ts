@@ -2,7 +2,7 @@
 // a DuckDB file, with its artifacts (run_results.json, manifest.json) in a folder of the test's.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export const DBT = resolve('.venv/bin/dbt');
@@ -60,5 +60,17 @@ export function manifestIds(workDir: string, resourceType: string): string[] {
   return Object.entries(manifest.nodes)
     .filter(([, node]) => node.resource_type === resourceType && node.package_name === 'stripe_elt')
     .map(([id]) => id)
+    .sort();
+}
+
+/** The project's models as dbt names them (`model.stripe_elt.NAME.vN`), from the files of sql/models. */
+export function projectModels(): string[] {
+  const files = readdirSync(join(PROJECT, 'models'), { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.sql'));
+  return files
+    .map((file) => {
+      const match = /([a-z0-9_]+)_v(\d+)\.sql$/.exec(file);
+      if (!match) throw new Error(`sql/models/${file}: a model's file is named NAME_vN.sql`);
+      return `model.stripe_elt.${match[1]}.v${match[2]}`;
+    })
     .sort();
 }
