@@ -7,7 +7,7 @@
 // Each mart's test computes its figures in TypeScript straight from the simulator's truth
 // (`truthAt(stage)`), sharing nothing with the SQL, and compares them with the mart's rows
 // (`rows(stage, sql)`).
-import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
@@ -78,7 +78,10 @@ export async function martsWorld(): Promise<MartsWorld> {
         await client.close();
       }
     },
-    close: () => sim.close(),
+    close: async () => {
+      await sim.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 

@@ -33,19 +33,19 @@ describe('stable figures', () => {
       expect(info.platform).toBe('acct_s1RKqSevltq3vi2n');
       expect(info.modes.test).toMatchObject({
         connected_accounts: [
-          { id: 'acct_ZIfx8aQOrBMpbp8x', connected: true, objects: 922, events: 277 },
-          { id: 'acct_O16g9voxopftcNiX', connected: true, objects: 579, events: 161 },
-          { id: 'acct_CBKdp0B0AhDdWqMj', connected: true, objects: 172, events: 57 },
+          { id: 'acct_ZIfx8aQOrBMpbp8x', connected: true, objects: 1078, events: 235 },
+          { id: 'acct_O16g9voxopftcNiX', connected: true, objects: 547, events: 188 },
+          { id: 'acct_CBKdp0B0AhDdWqMj', connected: true, objects: 472, events: 138 },
         ],
-        objects: 3490,
-        events: 793,
+        objects: 4163,
+        events: 926,
       });
       const lines = await truth(sim);
       const delays = lines.filter((l) => l.stream === 'accounts').map((l) => [l.id, (l.object as unknown as { settings: { payouts: { schedule: { delay_days: number } } } }).settings.payouts.schedule.delay_days]);
       expect(delays).toEqual([['acct_O16g9voxopftcNiX', 4], ['acct_ZIfx8aQOrBMpbp8x', 2], ['acct_CBKdp0B0AhDdWqMj', 7]]);
       const txns = lines.filter((l) => l.stream === 'balance_transactions').map((l) => l.object as unknown as { available_on: number; created: number; status: string });
-      expect([txns.length, txns.reduce((sum, t) => sum + (t.available_on - t.created), 0), txns.filter((t) => t.status === 'pending').length]).toEqual([1089, 119_384_454, 1]);
-      expect(await control(sim, 'advance', { days: 30 })).toEqual({ now: 1_796_083_200, created: 518, updated: 382, deleted: 2, events: 788, new_accounts: [] });
+      expect([txns.length, txns.reduce((sum, t) => sum + (t.available_on - t.created), 0), txns.filter((t) => t.status === 'pending').length]).toEqual([1308, 160_957_786, 5]);
+      expect(await control(sim, 'advance', { days: 30 })).toEqual({ now: 1_796_083_200, created: 693, updated: 565, deleted: 0, events: 1118, new_accounts: [] });
     } finally {
       await sim.close();
     }
@@ -136,7 +136,27 @@ describe('the data', () => {
     expect(fees.length).toBeGreaterThan(0);
     for (const fee of fees) {
       const charge = objects('charges', fee.account as string).find((c) => c.id === fee.charge);
-      expect(charge).toMatchObject({ application_fee: fee.id, application_fee_amount: fee.amount, status: 'succeeded' });
+      expect(charge).toMatchObject({ application_fee: fee.id, application_fee_amount: fee.amount, status: 'succeeded', currency: fee.currency });
+    }
+  });
+
+  it("an application fee is taken in its charge's currency and lands in the platform's balance converted, with its exchange rate", () => {
+    const platform = lines.find((l) => l.stream === 'accounts')?.account_id as string;
+    const platformCurrency = 'usd';
+    const txns = new Map(objects('balance_transactions', platform).map((t) => [t.id, t]));
+    const fees = objects('application_fees', platform);
+    const foreign = fees.filter((fee) => fee.currency !== platformCurrency);
+    expect(new Set(foreign.map((fee) => fee.currency)).size).toBeGreaterThan(0);
+    const minorUnits = (currency: unknown) => (currency === 'jpy' ? 1 : 100);
+    for (const fee of fees) {
+      const txn = txns.get(fee.balance_transaction as string) as Record<string, unknown>;
+      expect(txn).toMatchObject({ type: 'application_fee', source: fee.id, currency: platformCurrency });
+      if (fee.currency === platformCurrency) {
+        expect(txn).toMatchObject({ amount: fee.amount, exchange_rate: null });
+      } else {
+        expect(typeof txn.exchange_rate).toBe('number');
+        expect(txn.amount).toBe(Math.round(((fee.amount as number) / minorUnits(fee.currency)) * (txn.exchange_rate as number) * 100));
+      }
     }
   });
 

@@ -36,6 +36,22 @@ const HOUR = 3600;
 
 const ZERO_DECIMAL = new Set(['jpy', 'krw', 'vnd', 'clp']);
 
+/** What one major unit of each market's currency buys in US dollars, fixed (the simulation does not need markets to move). */
+const USD_PER_UNIT: Readonly<Record<string, number>> = { usd: 1, eur: 1.08, gbp: 1.27, jpy: 0.0067 };
+
+/**
+ * An amount in minor units of `from` converted into minor units of `to`, with the rate of one
+ * major unit (Stripe's `exchange_rate`); null rate when no conversion is needed.
+ */
+function convert(amount: number, from: string, to: string): { amount: number; rate: number | null } {
+  if (from === to) return { amount, rate: null };
+  const [fromUsd, toUsd] = [USD_PER_UNIT[from], USD_PER_UNIT[to]];
+  if (fromUsd === undefined || toUsd === undefined) throw new Error(`no exchange rate from ${from} to ${to}`);
+  const rate = Number((fromUsd / toUsd).toPrecision(6));
+  const major = amount / (ZERO_DECIMAL.has(from) ? 1 : 100);
+  return { amount: Math.round(major * rate * (ZERO_DECIMAL.has(to) ? 1 : 100)), rate };
+}
+
 const FIRST_NAMES = ['Jenny', 'Ana', 'Liam', 'Noah', 'Mia', 'Yuki', 'Omar', 'Lena', 'Ivan', 'Sofia', 'Kai', 'Zoe', 'Arjun', 'Chloe', 'Mateo', 'Emma'];
 const LAST_NAMES = ['Rosen', 'Silva', 'Smith', 'Tanaka', 'Haddad', 'Müller', 'Novak', 'Rossi', 'Kim', 'Garcia', 'Dubois', 'Okafor', 'Larsen', 'Patel'];
 const CITIES: readonly [string, string][] = [
@@ -923,8 +939,12 @@ export class Business {
     const platformBook = this.books.get(platform);
     const amount = charge.applicationFeeAmount ?? 0;
     if (!platformBook || amount <= 0) return;
+    // The fee is taken in the charge's currency and lands in the platform's balance converted, as Stripe does.
+    const currency = book.account.profile.currency;
+    const converted = convert(amount, currency, platform.profile.currency);
     const txn = this.addBalanceTransaction(platformBook, {
-      amount,
+      amount: converted.amount,
+      exchangeRate: converted.rate,
       fee: 0,
       feeDetails: [],
       type: 'application_fee',
@@ -941,6 +961,7 @@ export class Business {
       deleted: false,
       metadata: NO_METADATA,
       account: book.account.id,
+      currency,
       amount,
       charge: charge.id,
       balanceTransaction: txn.id,
@@ -1083,6 +1104,8 @@ export class Business {
       description: string | null;
       /** Charges and fees wait for the payout delay; withdrawals take effect at once. */
       delayed: boolean;
+      /** When the funds came in another currency (see convert). */
+      exchangeRate?: number | null;
     },
   ): BalanceTransactionRow {
     const availableOn = t.delayed ? startOfDay(this.now) + book.account.profile.payoutDelayDays * DAY : this.now;
@@ -1102,6 +1125,7 @@ export class Business {
       description: t.description,
       availableOn,
       feeDetails: t.feeDetails,
+      exchangeRate: t.exchangeRate ?? null,
       payout: null,
     }, null);
     (t.delayed ? book.pendingFunds : book.availableFunds).push(row);

@@ -317,6 +317,8 @@ export interface BalanceTransactionRow extends BaseRow {
   readonly description: string | null;
   readonly availableOn: number;
   readonly feeDetails: readonly FeeDetail[];
+  /** Set when the funds came in another currency than the account's: that currency's major unit in the account's (Stripe's exchange_rate). */
+  readonly exchangeRate: number | null;
   /** The payout that swept this transaction out, once one has (for the `payout` list filter). */
   payout: string | null;
 }
@@ -335,6 +337,8 @@ export interface TransferRow extends BaseRow {
 export interface ApplicationFeeRow extends BaseRow {
   readonly stream: 'application_fees';
   readonly account: string;
+  /** The charge's currency: a fee is taken in it, whatever the platform's own. */
+  readonly currency: string;
   readonly amount: number;
   readonly charge: string;
   readonly balanceTransaction: string;
