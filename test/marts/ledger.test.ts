@@ -1,0 +1,107 @@
+// The ledger mart balance_transactions equals, row for row and column for column, the figures
+// computed in TypeScript from the simulator's truth (truth-ledger.ts), after the first sync and
+// after the second (a connected account disconnected, 20 days later), and the second build equals
+// a full rebuild; the same SQL built on BigQuery (the local endpoint) from a load of the simulator
+// as it is at the end equals the truth of that moment. Which payout swept which funds comes from
+// the simulator's answer to Stripe's GET /v1/balance_transactions?payout=po_… (the SQL derives it
+// by rule, as the connector does not load that list).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { load } from '../../connector/commands/load.js';
+import { transform } from '../../connector/commands/transform.js';
+import { resolveConfig } from '../../connector/config.js';
+import { silentLogger } from '../../connector/logger.js';
+import { STREAM_NAMES } from '../../connector/streams/catalog.js';
+import type { TransformSummary } from '../../transforms/runner.js';
+import { configFor } from '../connector/helpers.js';
+import { bigqueryWarehouse, type TestWarehouse } from '../loaders/warehouses.js';
+import { control, stripeFor, truth, type TruthLine } from '../simulator-spec/helpers.js';
+import {
+  asLastLoaded,
+  expectedBalanceTransactions,
+  fetchPayoutLinks,
+  type PayoutLinks,
+  type Row,
+} from './truth-ledger.js';
+import { martsWorld, type MartsWorld, type Stage } from './world.js';
+
+let world: MartsWorld;
+let links: PayoutLinks;
+/** The truth at the end, with the account that left connected again (for BigQuery). */
+let now: TruthLine[];
+
+beforeAll(async () => {
+  world = await martsWorld();
+  // The account that left is asked about its payouts too (the warehouse keeps what it loaded).
+  await control(world.sim, 'faults', { reconnect_accounts: [world.disconnected] });
+  now = await truth(world.sim);
+  // Every payout there has been is in the truth of now: a payout is never deleted.
+  links = await fetchPayoutLinks(stripeFor(world.sim), world.platform, now);
+}, 300_000);
+afterAll(() => world?.close());
+
+/** The truth as the warehouse of a stage holds it. */
+function linesAt(stage: 'first' | 'second') {
+  return stage === 'first' ? world.truthAt('first') : asLastLoaded(world.truthAt('second'), world.truthAt('first'));
+}
+
+/** A value as the oracle writes it: integers as numbers. */
+function plain(value: unknown): string | number | boolean | null {
+  if (typeof value === 'bigint') return Number(value);
+  if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
+  throw new Error(`unexpected value ${String(value)}`);
+}
+
+function sorted(rows: readonly Row[], keys: readonly string[]): Row[] {
+  const id = (r: Row) => keys.map((k) => String(r[k])).join('|');
+  return [...rows].sort((a, b) => (id(a) < id(b) ? -1 : id(a) > id(b) ? 1 : 0));
+}
+
+function comparable(rows: readonly Record<string, unknown>[], keys: readonly string[]): Row[] {
+  return sorted(rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, plain(v)]))), keys);
+}
+
+async function mart(stage: Stage, relation: string, keys: readonly string[]): Promise<Row[]> {
+  return comparable(await world.rows(stage, `SELECT * FROM stripe_marts.${relation}`), keys);
+}
+
+const MARTS = {
+  balance_transactions: { keys: ['account_id', 'balance_transaction_id'], expected: expectedBalanceTransactions },
+} satisfies Record<string, { keys: string[]; expected: (lines: ReturnType<typeof linesAt>, platform: string, links: PayoutLinks) => Row[] }>;
+
+describe.each(Object.entries(MARTS))('%s', (relation, { keys, expected }) => {
+  it.each(['first', 'second'] as const)('equals the figures computed from the truth after the %s sync', async (stage) => {
+    const want = sorted(expected(linesAt(stage), world.platform, links), keys);
+    expect(want.length).toBeGreaterThan(0);
+    expect(await mart(stage, relation, keys)).toEqual(want);
+  });
+
+  it('after the second sync equals a full rebuild', async () => {
+    expect(await mart('second', relation, keys)).toEqual(await mart('second_full_refresh', relation, keys));
+  });
+});
+
+describe('on BigQuery (the local endpoint)', () => {
+  let warehouse: TestWarehouse;
+  let built: TransformSummary;
+
+  beforeAll(async () => {
+    warehouse = await bigqueryWarehouse();
+    const config = resolveConfig(configFor(world.sim, { start_date: '2024-01-01' }), 'config', {});
+    await load({ config, streams: STREAM_NAMES.map((name) => ({ name, syncMode: 'incremental' as const })), loader: warehouse.loader, logger: silentLogger() });
+    built = await transform(warehouse.loader, {});
+  }, 300_000);
+  afterAll(() => warehouse?.close());
+
+  it('builds the ledger marts, every data test passing', () => {
+    const ledger = built.nodes.filter((n) => Object.keys(MARTS).includes(n.name) || n.name.startsWith('int_ledger__'));
+    expect(ledger.map((n) => [n.name, n.outcome]).sort()).toEqual([...Object.keys(MARTS), 'int_ledger__balance_transaction_sources', 'int_ledger__payout_sweeps'].sort().map((name) => [name, 'success']));
+    expect(built.tests.filter((t) => t.outcome !== 'pass')).toEqual([]);
+  });
+
+  it.each(Object.entries(MARTS))('gives %s equal to the figures computed from the truth', async (relation, { keys, expected }) => {
+    const rows = (await warehouse.loader.client.query(`SELECT * FROM \`stripe_marts\`.\`${relation}\``)).rows as Record<string, unknown>[];
+    const want = sorted(expected(now, world.platform, links), keys);
+    expect(want.length).toBeGreaterThan(0);
+    expect(comparable(rows, keys)).toEqual(want);
+  });
+});
