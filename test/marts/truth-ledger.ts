@@ -134,3 +134,60 @@ export function expectedBalanceTransactions(lines: readonly TruthLine[], platfor
       };
     });
 }
+
+/** Rows of `payout_balance_transactions`: the links of the payouts there are. */
+export function expectedPayoutBalanceTransactions(lines: readonly TruthLine[], platform: string, links: PayoutLinks): Row[] {
+  const payouts = new Map(objectsOf(lines, 'payouts').map((p) => [key(p.account, p.object.id), p.object]));
+  return objectsOf(lines, 'balance_transactions').flatMap(({ account, object: t }) => {
+    const payout = payouts.get(key(account, links.get(key(account, t.id)) ?? ''));
+    if (!payout) return [];
+    return [{
+      account_id: account,
+      is_platform: account === platform,
+      payout_id: payout.id,
+      balance_transaction_id: t.id,
+      is_payout_itself: payout.balance_transaction === t.id,
+      currency: t.currency as string,
+      amount: t.amount as number,
+      fee: t.fee as number,
+      net: t.net as number,
+    }];
+  });
+}
+
+/** Rows of `payouts`: each payout, and the sums of what it swept, its own transaction left out. */
+export function expectedPayouts(lines: readonly TruthLine[], platform: string, links: PayoutLinks): Row[] {
+  const swept = new Map<string, { n: number; amount: number; fee: number; net: number }>();
+  const payouts = objectsOf(lines, 'payouts');
+  const own = new Set(payouts.map((p) => key(p.account, p.object.balance_transaction as string)));
+  for (const { account, object: t } of objectsOf(lines, 'balance_transactions')) {
+    const payoutId = links.get(key(account, t.id));
+    if (payoutId === undefined || own.has(key(account, t.id))) continue;
+    const sums = swept.get(key(account, payoutId)) ?? { n: 0, amount: 0, fee: 0, net: 0 };
+    swept.set(key(account, payoutId), { n: sums.n + 1, amount: sums.amount + (t.amount as number), fee: sums.fee + (t.fee as number), net: sums.net + (t.net as number) });
+  }
+  return payouts.map(({ account, object: p }) => {
+    const sums = swept.get(key(account, p.id)) ?? { n: 0, amount: 0, fee: 0, net: 0 };
+    const automatic = p.automatic === true;
+    return {
+      account_id: account,
+      is_platform: account === platform,
+      payout_id: p.id,
+      created_at: timestampOf(p.created as number),
+      arrival_date_at: timestampOf(p.arrival_date as number),
+      status: p.status as string,
+      is_automatic: automatic,
+      type: p.type as string,
+      method: p.method as string,
+      currency: p.currency as string,
+      amount: p.amount as number,
+      balance_transaction_id: text(p.balance_transaction),
+      failure_balance_transaction_id: text(p.failure_balance_transaction),
+      failure_code: text(p.failure_code),
+      balance_transactions: automatic ? sums.n : null,
+      balance_transactions_amount: automatic ? sums.amount : null,
+      balance_transactions_fee: automatic ? sums.fee : null,
+      balance_transactions_net: automatic ? sums.net : null,
+    };
+  });
+}
