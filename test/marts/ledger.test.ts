@@ -1,11 +1,11 @@
-// The ledger marts (balance_transactions, payout_balance_transactions, payouts) equal, row for
-// row and column for column, the figures computed in TypeScript from the simulator's truth
-// (truth-ledger.ts), after the first sync and after the second (a connected account
-// disconnected, 20 days later), and the second build equals a full rebuild; the same SQL built on
-// BigQuery (the local endpoint) from a load of the simulator as it is at the end equals the truth
-// of that moment. Which payout swept which funds comes from the simulator's answer to Stripe's
-// GET /v1/balance_transactions?payout=po_… (the SQL derives it by rule, as the connector does
-// not load that list).
+// The ledger marts (balance_transactions, payout_balance_transactions, payouts,
+// account_statements_monthly) equal, row for row and column for column, the figures computed in
+// TypeScript from the simulator's truth (truth-ledger.ts), after the first sync and after the
+// second (a connected account disconnected, 20 days later), and the second build equals a full
+// rebuild; the same SQL built on BigQuery (the local endpoint) from a load of the simulator as it
+// is at the end equals the truth of that moment. Which payout swept which funds comes from the
+// simulator's answer to Stripe's GET /v1/balance_transactions?payout=po_… (the SQL derives it by
+// rule, as the connector does not load that list).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { load } from '../../connector/commands/load.js';
 import { transform } from '../../connector/commands/transform.js';
@@ -21,6 +21,7 @@ import {
   expectedBalanceTransactions,
   expectedPayoutBalanceTransactions,
   expectedPayouts,
+  expectedStatements,
   fetchPayoutLinks,
   type PayoutLinks,
   type Row,
@@ -71,6 +72,7 @@ const MARTS = {
   balance_transactions: { keys: ['account_id', 'balance_transaction_id'], expected: expectedBalanceTransactions },
   payout_balance_transactions: { keys: ['account_id', 'payout_id', 'balance_transaction_id'], expected: expectedPayoutBalanceTransactions },
   payouts: { keys: ['account_id', 'payout_id'], expected: expectedPayouts },
+  account_statements_monthly: { keys: ['account_id', 'currency', 'month'], expected: (lines, platform) => expectedStatements(lines, platform) },
 } satisfies Record<string, { keys: string[]; expected: (lines: ReturnType<typeof linesAt>, platform: string, links: PayoutLinks) => Row[] }>;
 
 describe.each(Object.entries(MARTS))('%s', (relation, { keys, expected }) => {

@@ -5,7 +5,7 @@
 import type Stripe from 'stripe';
 import type { TruthLine } from '../simulator-spec/helpers.js';
 import { listAll } from '../simulator-spec/helpers.js';
-import { objectsOf, type StripeFields } from './world.js';
+import { monthOf, objectsOf, type StripeFields } from './world.js';
 
 /** A mart row as the tests compare it: numbers, strings, booleans and nulls. */
 export type Row = Record<string, string | number | boolean | null>;
@@ -190,4 +190,60 @@ export function expectedPayouts(lines: readonly TruthLine[], platform: string, l
       balance_transactions_net: automatic ? sums.net : null,
     };
   });
+}
+
+/** The statement's figure each reporting category adds its amount to (the rest: `other`). */
+const CATEGORY_FIGURE: Readonly<Record<string, string>> = {
+  charge: 'gross_volume',
+  refund: 'refunds',
+  refund_failure: 'refunds',
+  dispute: 'disputes',
+  dispute_reversal: 'disputes',
+  transfer: 'transfers',
+  transfer_reversal: 'transfers',
+  platform_earning: 'application_fees_earned',
+  platform_earning_refund: 'application_fees_earned',
+  payout: 'payouts',
+  payout_reversal: 'payouts',
+};
+
+const FIGURES = ['transactions', 'gross_volume', 'refunds', 'disputes', 'transfers', 'application_fees_earned', 'payouts', 'other', 'fees', 'application_fees_paid', 'net'] as const;
+
+/** The month after a `YYYY-MM-01`. */
+function nextMonth(month: string): string {
+  const d = new Date(`${month}T00:00:00Z`);
+  d.setUTCMonth(d.getUTCMonth() + 1);
+  return d.toISOString().slice(0, 10);
+}
+
+/** Rows of `account_statements_monthly`: by month of creation, every month between the first and the last. */
+export function expectedStatements(lines: readonly TruthLine[], platform: string): Row[] {
+  const months = new Map<string, Map<string, Record<(typeof FIGURES)[number], number>>>();
+  for (const { account, deleted, object: t } of objectsOf(lines, 'balance_transactions')) {
+    if (deleted) continue;
+    const series = key(account, t.currency as string);
+    const byMonth = months.get(series) ?? new Map();
+    months.set(series, byMonth);
+    const month = monthOf(t.created as number);
+    const f = byMonth.get(month) ?? Object.fromEntries(FIGURES.map((name) => [name, 0]));
+    byMonth.set(month, f);
+    const figure = (CATEGORY_FIGURE[t.reporting_category as string] ?? 'other') as (typeof FIGURES)[number];
+    f[figure] += t.amount as number;
+    f.transactions += 1;
+    f.fees += t.fee as number;
+    f.net += t.net as number;
+    for (const d of t.fee_details as { type: string; amount: number }[]) if (d.type === 'application_fee') f.application_fees_paid += d.amount;
+  }
+  const rows: Row[] = [];
+  for (const [series, byMonth] of months) {
+    const [account, currency] = series.split('/') as [string, string];
+    const present = [...byMonth.keys()].sort();
+    let balance = 0;
+    for (let month = present[0] as string; month <= (present[present.length - 1] as string); month = nextMonth(month)) {
+      const f = byMonth.get(month) ?? Object.fromEntries(FIGURES.map((name) => [name, 0]));
+      rows.push({ month, account_id: account, is_platform: account === platform, currency, ...f, starting_balance: balance, ending_balance: balance + f.net });
+      balance += f.net;
+    }
+  }
+  return rows;
 }
