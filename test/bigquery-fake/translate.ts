@@ -93,8 +93,6 @@ function rewriteAll(sql: string): string {
     return `CAST(date_trunc('${(part ?? '').toLowerCase()}', ${date ?? ''}) AS DATE)`;
   });
   out = rewriteCalls(out, 'GENERATE_DATE_ARRAY', (args) => `CAST(generate_series(${args}) AS DATE[])`);
-  // BigQuery's DATE_ADD gives a DATE; DuckDB's a TIMESTAMP.
-  out = rewriteCalls(out, 'DATE_ADD', (args) => `CAST(date_add(${args}) AS DATE)`);
   out = out.replace(/\bCURRENT_TIMESTAMP\(\)/gi, 'now()');
   out = out.replace(/\bAS\s+(INT64|BOOL|STRING|FLOAT64|NUMERIC|BIGNUMERIC)\b/gi, (_, type: string) => `AS ${duckdbType({ type })}`);
   return out;

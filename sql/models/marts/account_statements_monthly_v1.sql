@@ -27,7 +27,7 @@ itemized as (
         balance_transactions.account_id,
         balance_transactions.is_platform,
         balance_transactions.currency,
-        {{ ledger_month_of('balance_transactions.created_at') }} as month,
+        {{ month_start(utc_date('balance_transactions.created_at')) }} as month,
         balance_transactions.reporting_category,
         balance_transactions.amount,
         balance_transactions.fee,
@@ -83,33 +83,15 @@ account_currencies as (
 
 ),
 
-digits as (
-
-    select 0 as digit union all select 1 union all select 2 union all select 3 union all select 4
-    union all select 5 union all select 6 union all select 7 union all select 8 union all select 9
-
-),
-
--- 0 to 999 months after an account's first: 83 years of statements.
-month_offsets as (
-
-    select units.digit + 10 * tens.digit + 100 * hundreds.digit as months
-    from digits as units
-    cross join digits as tens
-    cross join digits as hundreds
-
-),
-
 months as (
 
     select
         account_currencies.account_id,
         account_currencies.is_platform,
         account_currencies.currency,
-        {{ ledger_add_months('account_currencies.first_month', 'month_offsets.months') }} as month
+        month
     from account_currencies
-    inner join month_offsets
-        on month_offsets.months <= {{ ledger_months_between('account_currencies.first_month', 'account_currencies.last_month') }}
+    cross join {{ date_series('account_currencies.first_month', 'account_currencies.last_month', 'month', 'month') }}
 
 ),
 

@@ -32,7 +32,8 @@ final as (
         balance_transactions.available_on_at,
         balance_transactions.status,
         balance_transactions.type,
-        balance_transactions.reporting_category,
+        -- Older objects lack one: Stripe's category of their type.
+        coalesce(balance_transactions.reporting_category, {{ reporting_category_of('balance_transactions.type') }}) as reporting_category,
         balance_transactions.currency,
         balance_transactions.amount,
         balance_transactions.fee,
