@@ -1,0 +1,185 @@
+// The figures of the customers and account_summary marts, computed in TypeScript straight from
+// the simulator's truth: no SQL, no reading of the warehouse. What the warehouse holds at a stage
+// follows from the truth and from what the README says a load keeps (`warehouseTruth`).
+import type { TruthLine } from '../simulator-spec/helpers.js';
+import type { MartsWorld } from './world.js';
+
+type Key = string;
+const keyOf = (account: string, id: string): Key => `${account} ${id}`;
+
+/** A truth line's field, typed at the point of use. */
+function field<T>(line: TruthLine, name: string): T {
+  return line.object[name] as T;
+}
+
+const isDeletedCustomer = (line: TruthLine): boolean => line.stream === 'customers' && line.deleted;
+
+/**
+ * The truth as the warehouse of a stage holds it. The first load is a backfill, and Stripe lists
+ * no deleted customer: one deleted before it is never seen. The second load reads changes from
+ * events, so a customer deleted since is held, marked deleted. A connected account that
+ * disconnected keeps its rows as last read (README, "a connected account … that is no longer
+ * connected"): the truth leaves its objects out, so they are the first stage's.
+ */
+export function warehouseTruth(world: MartsWorld, stage: 'first' | 'second'): TruthLine[] {
+  const first = world.truthAt('first');
+  const firstHeld = first.filter((line) => !isDeletedCustomer(line));
+  if (stage === 'first') return firstHeld;
+  const deletedBefore = new Set(first.filter(isDeletedCustomer).map((line) => keyOf(line.account_id, line.id)));
+  const second = world.truthAt('second').filter((line) => !(isDeletedCustomer(line) && deletedBefore.has(keyOf(line.account_id, line.id))));
+  return [...second, ...firstHeld.filter((line) => line.account_id === world.disconnected)];
+}
+
+/** A UTC instant as the warehouse client gives a TIMESTAMPTZ. */
+export function isoSeconds(seconds: number): string {
+  return new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+export interface CustomerRow {
+  account_id: string;
+  is_platform: boolean;
+  customer_id: string;
+  currency: string | null;
+  customer_created_at: string | null;
+  email: string | null;
+  name: string | null;
+  is_deleted: boolean | null;
+  succeeded_charges: number;
+  sales_amount: number;
+  refunds: number;
+  refunded_amount: number;
+  fees: number;
+  net: number;
+  first_payment_at: string | null;
+  last_payment_at: string | null;
+  failed_charges: number;
+  active_subscriptions: number;
+}
+
+/** The figures of one customer in one currency, before they become a row. */
+interface Figures {
+  succeeded: number;
+  sales: number;
+  failed: number;
+  refunds: number;
+  refunded: number;
+  fees: number;
+  net: number;
+  firstPayment: number | null;
+  lastPayment: number | null;
+  activeSubscriptions: number;
+}
+
+const noFigures = (): Figures => ({ succeeded: 0, sales: 0, failed: 0, refunds: 0, refunded: 0, fees: 0, net: 0, firstPayment: null, lastPayment: null, activeSubscriptions: 0 });
+
+/** MRR statuses: a subscription is active when it counts toward MRR. */
+const ACTIVE_STATUSES = new Set(['active', 'past_due']);
+
+/** The customers mart at a stage, from the lines `warehouseTruth` gives. */
+export function customersFromTruth(lines: readonly TruthLine[], platform: string): CustomerRow[] {
+  const records = new Map<Key, TruthLine>();
+  // Per customer: its figures by currency (a Map keeps the currencies a customer has).
+  const byCustomer = new Map<Key, { account: string; customer: string; currencies: Map<string, Figures> }>();
+  const customerOf = new Map<Key, string>(); // a charge, refund or dispute → its customer
+  const touch = (account: string, customer: string): Map<string, Figures> => {
+    const key = keyOf(account, customer);
+    let entry = byCustomer.get(key);
+    if (!entry) byCustomer.set(key, (entry = { account, customer, currencies: new Map() }));
+    return entry.currencies;
+  };
+  const figures = (account: string, customer: string, currency: string): Figures => {
+    const currencies = touch(account, customer);
+    let found = currencies.get(currency);
+    if (!found) currencies.set(currency, (found = noFigures()));
+    return found;
+  };
+  const of = (stream: string) => lines.filter((line) => line.stream === stream);
+
+  for (const line of of('customers')) {
+    records.set(keyOf(line.account_id, line.id), line);
+    touch(line.account_id, line.id);
+  }
+  for (const charge of of('charges')) {
+    const customer = field<string | null>(charge, 'customer');
+    if (customer === null) continue;
+    customerOf.set(keyOf(charge.account_id, charge.id), customer);
+    const f = figures(charge.account_id, customer, field<string>(charge, 'currency'));
+    const status = field<string>(charge, 'status');
+    if (status === 'failed') f.failed += 1;
+    if (status !== 'succeeded') continue;
+    const created = field<number>(charge, 'created');
+    f.succeeded += 1;
+    f.sales += field<number>(charge, 'amount');
+    f.firstPayment = f.firstPayment === null ? created : Math.min(f.firstPayment, created);
+    f.lastPayment = f.lastPayment === null ? created : Math.max(f.lastPayment, created);
+  }
+  for (const stream of ['refunds', 'disputes']) {
+    for (const line of of(stream)) {
+      const customer = customerOf.get(keyOf(line.account_id, field<string>(line, 'charge')));
+      if (customer === undefined) continue;
+      customerOf.set(keyOf(line.account_id, line.id), customer);
+      if (stream !== 'refunds') continue;
+      const f = figures(line.account_id, customer, field<string>(line, 'currency'));
+      if (['failed', 'canceled'].includes(field<string>(line, 'status'))) continue;
+      f.refunds += 1;
+      f.refunded += field<number>(line, 'amount');
+    }
+  }
+  for (const txn of of('balance_transactions')) {
+    const source = field<string | null>(txn, 'source');
+    const customer = source === null ? undefined : customerOf.get(keyOf(txn.account_id, source));
+    if (customer === undefined) continue;
+    const f = figures(txn.account_id, customer, field<string>(txn, 'currency'));
+    f.fees += field<number>(txn, 'fee');
+    f.net += field<number>(txn, 'net');
+  }
+  for (const subscription of of('subscriptions')) {
+    const customer = field<string | null>(subscription, 'customer');
+    if (customer === null) continue;
+    const f = figures(subscription.account_id, customer, field<string>(subscription, 'currency'));
+    if (ACTIVE_STATUSES.has(field<string>(subscription, 'status')) && !subscription.deleted) f.activeSubscriptions += 1;
+  }
+
+  const rows: CustomerRow[] = [];
+  for (const { account, customer, currencies } of byCustomer.values()) {
+    const record = records.get(keyOf(account, customer));
+    const base = {
+      account_id: account,
+      is_platform: account === platform,
+      customer_id: customer,
+      customer_created_at: record ? isoSeconds(field<number>(record, 'created')) : null,
+      email: record ? field<string | null>(record, 'email') : null,
+      name: record ? field<string | null>(record, 'name') : null,
+      is_deleted: record ? record.deleted : null,
+    };
+    const entries: [string | null, Figures][] = currencies.size > 0 ? [...currencies] : [[null, noFigures()]];
+    for (const [currency, f] of entries) {
+      rows.push({
+        ...base,
+        currency,
+        succeeded_charges: f.succeeded,
+        sales_amount: f.sales,
+        refunds: f.refunds,
+        refunded_amount: f.refunded,
+        fees: f.fees,
+        net: f.net,
+        first_payment_at: f.firstPayment === null ? null : isoSeconds(f.firstPayment),
+        last_payment_at: f.lastPayment === null ? null : isoSeconds(f.lastPayment),
+        failed_charges: f.failed,
+        active_subscriptions: f.activeSubscriptions,
+      });
+    }
+  }
+  return rows;
+}
+
+/** Rows as plain values: the warehouse client's bigints as numbers (amounts here fit exactly). */
+export function plainRows(rows: readonly Record<string, unknown>[]): Record<string, unknown>[] {
+  return rows.map((row) => Object.fromEntries(Object.entries(row).map(([name, value]) => [name, typeof value === 'bigint' ? Number(value) : value])));
+}
+
+/** Sorts rows by the given columns (nulls first), for comparing row sets. */
+export function sortRows<T extends object>(rows: readonly T[], columns: readonly (keyof T & string)[]): T[] {
+  const text = (row: T) => columns.map((c) => String((row as Record<string, unknown>)[c] ?? '')).join('\u0000');
+  return [...rows].sort((a, b) => (text(a) < text(b) ? -1 : text(a) > text(b) ? 1 : 0));
+}
