@@ -2,31 +2,60 @@
 // endpoint can run what the loader sends. It covers the functions and types the loader uses;
 // anything else is left as it is, and DuckDB will refuse it loudly.
 
-/** Rewrites every call `NAME(args)` with `replace(args)`, respecting nested parentheses and strings. */
-function rewriteCalls(sql: string, name: string, replace: (args: string) => string): string {
+/**
+ * The characters of `text` from `from` on that are outside strings, with the depth of
+ * parentheses after each (starting at `depth`); stops once the depth falls to 0.
+ */
+function* unquoted(text: string, from: number, depth: number): Generator<{ i: number; c: string; depth: number }> {
+  let quote: string | null = null;
+  for (let i = from; i < text.length; i++) {
+    const c = text[i] as string;
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = null;
+      continue;
+    }
+    if (c === "'" || c === '"') quote = c;
+    else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    yield { i, c, depth };
+    if (depth === 0) return;
+  }
+}
+
+/**
+ * Rewrites every call `NAME(args)` with `replace(args, after)`, respecting nested parentheses and
+ * strings; `after` is the text that follows the call, of which `replace` may consume a prefix.
+ */
+function rewriteCalls(sql: string, name: string, replace: (args: string, after: string) => string | [string, number]): string {
   const pattern = new RegExp(`\\b${name}\\s*\\(`, 'gi');
   let out = '';
   let at = 0;
   for (let match = pattern.exec(sql); match; match = pattern.exec(sql)) {
     const open = match.index + match[0].length;
-    let depth = 1;
-    let i = open;
-    let quote: string | null = null;
-    for (; i < sql.length && depth > 0; i++) {
-      const c = sql[i] as string;
-      if (quote) {
-        if (c === '\\') i++;
-        else if (c === quote) quote = null;
-      } else if (c === "'" || c === '"') quote = c;
-      else if (c === '(') depth++;
-      else if (c === ')') depth--;
-    }
+    let i = sql.length + 1;
+    for (const step of unquoted(sql, open, 1)) if (step.depth === 0) i = step.i + 1;
     const args = rewriteAll(sql.slice(open, i - 1));
-    out += sql.slice(at, match.index) + replace(args);
-    at = i;
-    pattern.lastIndex = i;
+    const replaced = replace(args, sql.slice(i));
+    const [text, consumed] = typeof replaced === 'string' ? [replaced, 0] : replaced;
+    out += sql.slice(at, match.index) + text;
+    at = i + consumed;
+    pattern.lastIndex = at;
   }
   return out + sql.slice(at);
+}
+
+/** A call's arguments, split at its top-level commas. */
+function splitArguments(args: string): string[] {
+  const parts: string[] = [];
+  let start = 0;
+  for (const { i, c, depth } of unquoted(args, 0, 1)) {
+    if (c === ',' && depth === 1) {
+      parts.push(args.slice(start, i));
+      start = i + 1;
+    }
+  }
+  return [...parts, args.slice(start)];
 }
 
 function rewriteAll(sql: string): string {
@@ -41,6 +70,17 @@ function rewriteAll(sql: string): string {
   // The JSON functions the staging models use: a value as JSON, and its type as BigQuery names it.
   out = rewriteCalls(out, 'JSON_QUERY', (args) => `json_extract(${args})`);
   out = rewriteCalls(out, 'JSON_TYPE', (args) => `lower(json_type(${args}))`);
+  // A JSON list's elements (the MRR models unnest subscription items and discounts).
+  out = rewriteCalls(out, 'JSON_QUERY_ARRAY', (args) => `CAST(json_extract(${args}) AS JSON[])`);
+  // BigQuery's `UNNEST(list) AS x` names the element x; DuckDB names the table x, and the element by a column list.
+  out = rewriteCalls(out, 'UNNEST', (args, after) => {
+    const alias = /^\s+AS\s+([A-Za-z_][A-Za-z0-9_]*)\b(?!\s*\()/i.exec(after);
+    return alias ? [`unnest(${args}) AS ${alias[1]}__unnested(${alias[1]})`, alias[0].length] : `unnest(${args})`;
+  });
+  out = rewriteCalls(out, 'DIV', (args) => {
+    const [dividend, divisor] = splitArguments(args);
+    return `((${dividend}) // (${divisor}))`;
+  });
   out = out.replace(/\bCURRENT_TIMESTAMP\(\)/gi, 'now()');
   out = out.replace(/\bAS\s+(INT64|BOOL|STRING|FLOAT64|NUMERIC|BIGNUMERIC)\b/gi, (_, type: string) => `AS ${duckdbType({ type })}`);
   return out;
