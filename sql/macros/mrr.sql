@@ -43,3 +43,19 @@
 {% macro bigquery__mrr_month_of(timestamp) %}date_trunc(date({{ timestamp }}), month){% endmacro %}
 
 {% macro default__mrr_month_of(timestamp) %}cast(date_trunc('month', {{ timestamp }}) as date){% endmacro %}
+
+{#- What an item bills each period before discounts and tax, in minor units: unit_amount ×
+    quantity for a licensed price; metered prices bill usage, not a recurring amount, and count
+    0, as free prices and prices without a unit amount (tiered) do. -#}
+{% macro mrr_period_amount(usage_type, unit_amount, quantity) -%}
+    case when {{ usage_type }} = 'licensed' and {{ unit_amount }} > 0 then {{ unit_amount }} * coalesce({{ quantity }}, 1) else 0 end
+{%- endmacro %}
+
+{#- An item's MRR: its period amount, times the share kept / whole that a forever coupon leaves,
+    normalized to a month, rounded once to an integer in minor units. -#}
+{% macro mrr_monthly_amount(period_amount, kept, whole, interval, interval_count) -%}
+    {{ mrr_rounded_division(
+        period_amount ~ ' * ' ~ kept ~ ' * ' ~ mrr_month_numerator(interval),
+        whole ~ ' * ' ~ mrr_month_denominator(interval, 'coalesce(' ~ interval_count ~ ', 1)')
+    ) }}
+{%- endmacro %}

@@ -10,8 +10,7 @@ subscriptions as (
         customer_id,
         currency,
         status,
-        items,
-        discounts
+        items
     from {{ ref('stg_stripe__subscriptions') }}
     where not is_deleted
         and status in ('active', 'past_due')
@@ -32,93 +31,22 @@ items as (
         {{ json_integer('price.unit_amount', 'item') }} as unit_amount,
         {{ json_text('price.recurring.interval', 'item') }} as recurring_interval,
         {{ json_integer('price.recurring.interval_count', 'item') }} as recurring_interval_count,
-        {{ json_text('price.recurring.usage_type', 'item') }} as recurring_usage_type,
-        item,
-        subscriptions.discounts as subscription_discounts
+        {{ json_text('price.recurring.usage_type', 'item') }} as recurring_usage_type
     from subscriptions
     {{ mrr_unnest_json_list('subscriptions.items', 'data', 'item') }}
 
 ),
 
--- What the item bills each period before discounts and tax: metered prices bill usage, not a
--- recurring amount, and count 0, as free prices do.
 priced as (
 
     select
         *,
-        case
-            when recurring_usage_type = 'licensed' and unit_amount > 0 then unit_amount * coalesce(quantity, 1)
-            else 0
-        end as period_amount
+        {{ mrr_period_amount('recurring_usage_type', 'unit_amount', 'quantity') }} as period_amount
     from items
 
 ),
 
-subscription_amounts as (
-
-    select account_id, subscription_id, sum(period_amount) as subscription_period_amount
-    from priced
-    group by account_id, subscription_id
-
-),
-
--- Each discount of an item, its own or its subscription's, with the amount it is taken from: a
--- subscription's discount is shared by its items in proportion to their amounts.
-item_discounts as (
-
-    select
-        priced.account_id,
-        priced.subscription_item_id,
-        subscription_amounts.subscription_period_amount as discounted_amount,
-        discount
-    from priced
-    inner join subscription_amounts
-        on subscription_amounts.account_id = priced.account_id
-        and subscription_amounts.subscription_id = priced.subscription_id
-    {{ mrr_unnest_json_list('priced.subscription_discounts', '', 'discount') }}
-
-    union all
-
-    select
-        priced.account_id,
-        priced.subscription_item_id,
-        priced.period_amount as discounted_amount,
-        discount
-    from priced
-    {{ mrr_unnest_json_list('priced.item', 'discounts', 'discount') }}
-
-),
-
-forever_coupons as (
-
-    select account_id, id as coupon_id, percent_off, amount_off
-    from {{ ref('stg_stripe__coupons') }}
-    where duration = 'forever'
-
-),
-
--- A discount names its coupon only when Stripe sent it expanded (an id alone names none).
-item_coupons as (
-
-    select
-        item_discounts.account_id,
-        item_discounts.subscription_item_id,
-        item_discounts.discounted_amount,
-        forever_coupons.percent_off,
-        forever_coupons.amount_off
-    from item_discounts
-    inner join forever_coupons
-        on forever_coupons.account_id = item_discounts.account_id
-        and forever_coupons.coupon_id = coalesce(
-            {{ json_text('source.coupon.id', 'item_discounts.discount') }},
-            {{ json_text('coupon.id', 'item_discounts.discount') }},
-            {{ json_text('source.coupon', 'item_discounts.discount') }}
-        )
-
-),
-
--- The share of the period amount an item keeps, as a fraction kept / whole: undiscounted,
--- and after each forever coupon.
+-- The share of the period amount an item keeps: all of it, or what each forever coupon leaves.
 kept_shares as (
 
     select account_id, subscription_item_id, 1 as kept, 1 as whole
@@ -126,34 +54,18 @@ kept_shares as (
 
     union all
 
-    select
-        account_id,
-        subscription_item_id,
-        case
-            when percent_off is not null then 10000 - cast(round(percent_off * 100) as bigint)
-            when discounted_amount > amount_off then discounted_amount - amount_off
-            else 0
-        end as kept,
-        case
-            when percent_off is not null then 10000
-            when discounted_amount > 0 then discounted_amount
-            else 1
-        end as whole
-    from item_coupons
+    select account_id, subscription_item_id, kept, whole
+    from {{ ref('int_mrr__subscription_item_forever_discounts') }}
 
 ),
 
--- An item's MRR, rounded once to an integer in minor units; with several forever coupons the
--- largest reduction counts (Stripe's stacking of discounts is not modelled).
+-- With several forever coupons on an item, the largest reduction counts.
 item_mrr as (
 
     select
         priced.account_id,
         priced.subscription_item_id,
-        min({{ mrr_rounded_division(
-            'priced.period_amount * kept_shares.kept * ' ~ mrr_month_numerator('priced.recurring_interval'),
-            'kept_shares.whole * ' ~ mrr_month_denominator('priced.recurring_interval', 'coalesce(priced.recurring_interval_count, 1)')
-        ) }}) as mrr
+        min({{ mrr_monthly_amount('priced.period_amount', 'kept_shares.kept', 'kept_shares.whole', 'priced.recurring_interval', 'priced.recurring_interval_count') }}) as mrr
     from priced
     inner join kept_shares
         on kept_shares.account_id = priced.account_id
