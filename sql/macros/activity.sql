@@ -31,3 +31,19 @@
 {% macro bigquery__date_series(first, last, unit, name) %}unnest(generate_date_array({{ first }}, {{ last }}, interval 1 {{ unit }})) as {{ name }}{% endmacro %}
 
 {% macro default__date_series(first, last, unit, name) %}unnest(cast(generate_series({{ first }}, {{ last }}, interval 1 {{ unit }}) as date[])) as {{ name }}({{ name }}){% endmacro %}
+
+{#- The reporting category Stripe gives a balance transaction of type `type` (a text expression),
+    for older objects that lack one (Stripe's docs, reports/reporting-categories): a type
+    not listed is its own category (adjustment, topup, …). Standard SQL, for both engines. -#}
+{% macro reporting_category_of(type) -%}
+case
+            when {{ type }} in ('charge', 'payment') then 'charge'
+            when {{ type }} in ('refund', 'payment_refund') then 'refund'
+            when {{ type }} in ('payout_cancel', 'payout_failure') then 'payout_reversal'
+            when {{ type }} in ('transfer_cancel', 'transfer_failure', 'transfer_refund') then 'transfer_reversal'
+            when {{ type }} = 'application_fee' then 'platform_earning'
+            when {{ type }} = 'application_fee_refund' then 'platform_earning_refund'
+            when {{ type }} in ('stripe_fee', 'stripe_fx_fee', 'tax_fee') then 'fee'
+            else {{ type }}
+        end
+{%- endmacro %}

@@ -81,6 +81,13 @@ function rewriteAll(sql: string): string {
     const [dividend, divisor] = splitArguments(args);
     return `((${dividend}) // (${divisor}))`;
   });
+  // Days and months (the activity marts): a TIMESTAMP's date is its UTC date; DuckDB's date_trunc gives a TIMESTAMP.
+  out = rewriteCalls(out, 'DATE', (args) => `CAST(timezone('UTC', ${args}) AS DATE)`);
+  out = rewriteCalls(out, 'DATE_TRUNC', (args) => {
+    const [date, part] = splitArguments(args);
+    return `CAST(date_trunc('${(part ?? '').trim().toLowerCase()}', ${date ?? ''}) AS DATE)`;
+  });
+  out = rewriteCalls(out, 'GENERATE_DATE_ARRAY', (args) => `CAST(generate_series(${args}) AS DATE[])`);
   out = out.replace(/\bCURRENT_TIMESTAMP\(\)/gi, 'now()');
   out = out.replace(/\bAS\s+(INT64|BOOL|STRING|FLOAT64|NUMERIC|BIGNUMERIC)\b/gi, (_, type: string) => `AS ${duckdbType({ type })}`);
   return out;

@@ -33,16 +33,7 @@ categorized as (
         created_at,
         {{ month_start(utc_date('created_at')) }} as month,
         -- Older objects lack reporting_category: derived from the type as Stripe groups them.
-        coalesce(reporting_category, case
-            when type in ('charge', 'payment') then 'charge'
-            when type in ('refund', 'payment_refund') then 'refund'
-            when type in ('payout_cancel', 'payout_failure') then 'payout_reversal'
-            when type in ('transfer_cancel', 'transfer_failure', 'transfer_refund') then 'transfer_reversal'
-            when type = 'application_fee' then 'platform_earning'
-            when type = 'application_fee_refund' then 'platform_earning_refund'
-            when type in ('stripe_fee', 'stripe_fx_fee', 'tax_fee') then 'fee'
-            else type
-        end) as reporting_category
+        coalesce(reporting_category, {{ reporting_category_of('type') }}) as reporting_category
     from balance_transactions
 
 ),
