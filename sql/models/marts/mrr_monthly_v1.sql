@@ -88,6 +88,15 @@ account_months as (
 
 ),
 
+{#- Each movement, and the amount it moves (a positive integer). -#}
+{%- set movement_amounts = [
+    ['new', 'mrr'],
+    ['expansion', 'mrr - previous_mrr'],
+    ['contraction', 'previous_mrr - mrr'],
+    ['churned', 'previous_mrr'],
+    ['reactivation', 'mrr']
+] %}
+
 totals as (
 
     select
@@ -96,17 +105,11 @@ totals as (
         month,
         sum(mrr) as mrr,
         sum(previous_mrr) as previous_mrr,
-        sum(case when mrr > 0 then 1 else 0 end) as customers,
-        sum(case when movement = 'new' then 1 else 0 end) as new_customers,
-        sum(case when movement = 'new' then mrr else 0 end) as new_mrr,
-        sum(case when movement = 'expansion' then 1 else 0 end) as expansion_customers,
-        sum(case when movement = 'expansion' then mrr - previous_mrr else 0 end) as expansion_mrr,
-        sum(case when movement = 'contraction' then 1 else 0 end) as contraction_customers,
-        sum(case when movement = 'contraction' then previous_mrr - mrr else 0 end) as contraction_mrr,
-        sum(case when movement = 'churned' then 1 else 0 end) as churned_customers,
-        sum(case when movement = 'churned' then previous_mrr else 0 end) as churned_mrr,
-        sum(case when movement = 'reactivation' then 1 else 0 end) as reactivation_customers,
-        sum(case when movement = 'reactivation' then mrr else 0 end) as reactivation_mrr
+        sum(case when mrr > 0 then 1 else 0 end) as customers
+        {%- for movement in movement_amounts %},
+        sum(case when movement = '{{ movement[0] }}' then 1 else 0 end) as {{ movement[0] }}_customers,
+        sum(case when movement = '{{ movement[0] }}' then {{ movement[1] }} else 0 end) as {{ movement[0] }}_mrr
+        {%- endfor %}
     from movements
     group by account_id, currency, month
 
@@ -122,17 +125,11 @@ final as (
         coalesce(totals.mrr, 0) as mrr,
         coalesce(totals.previous_mrr, 0) as previous_mrr,
         coalesce(totals.mrr, 0) - coalesce(totals.previous_mrr, 0) as net_new_mrr,
-        coalesce(totals.customers, 0) as customers,
-        coalesce(totals.new_customers, 0) as new_customers,
-        coalesce(totals.new_mrr, 0) as new_mrr,
-        coalesce(totals.expansion_customers, 0) as expansion_customers,
-        coalesce(totals.expansion_mrr, 0) as expansion_mrr,
-        coalesce(totals.contraction_customers, 0) as contraction_customers,
-        coalesce(totals.contraction_mrr, 0) as contraction_mrr,
-        coalesce(totals.churned_customers, 0) as churned_customers,
-        coalesce(totals.churned_mrr, 0) as churned_mrr,
-        coalesce(totals.reactivation_customers, 0) as reactivation_customers,
-        coalesce(totals.reactivation_mrr, 0) as reactivation_mrr
+        coalesce(totals.customers, 0) as customers
+        {%- for movement in movement_amounts %},
+        coalesce(totals.{{ movement[0] }}_customers, 0) as {{ movement[0] }}_customers,
+        coalesce(totals.{{ movement[0] }}_mrr, 0) as {{ movement[0] }}_mrr
+        {%- endfor %}
     from account_months
     left join totals
         on totals.account_id = account_months.account_id
