@@ -59,3 +59,52 @@
         whole ~ ' * ' ~ mrr_month_denominator(interval, 'coalesce(' ~ interval_count ~ ', 1)')
     ) }}
 {%- endmacro %}
+
+{#- A UTC timestamp as Unix epoch seconds (Stripe's own integer times). -#}
+{% macro mrr_epoch(timestamp) %}{{ return(adapter.dispatch('mrr_epoch', 'stripe_elt')(timestamp)) }}{% endmacro %}
+
+{% macro duckdb__mrr_epoch(timestamp) %}cast(epoch({{ timestamp }}) as bigint){% endmacro %}
+
+{% macro bigquery__mrr_epoch(timestamp) %}unix_seconds({{ timestamp }}){% endmacro %}
+
+{% macro default__mrr_epoch(timestamp) %}cast(extract(epoch from {{ timestamp }}) as bigint){% endmacro %}
+
+{#- The last second of a month (a date, its first day), as Unix epoch seconds. -#}
+{% macro mrr_month_last_second(month) %}{{ return(adapter.dispatch('mrr_month_last_second', 'stripe_elt')(month)) }}{% endmacro %}
+
+{% macro duckdb__mrr_month_last_second(month) %}(cast(epoch(cast({{ month }} as date) + interval 1 month) as bigint) - 1){% endmacro %}
+
+{% macro bigquery__mrr_month_last_second(month) %}(unix_seconds(timestamp(date_add({{ month }}, interval 1 month))) - 1){% endmacro %}
+
+{% macro default__mrr_month_last_second(month) %}(cast(extract(epoch from cast({{ month }} as date) + interval '1 month') as bigint) - 1){% endmacro %}
+
+{#- `cross join` of every month from `first_month` to `last_month` (dates, first days), as a
+    date named `alias`. -#}
+{% macro mrr_months_between(first_month, last_month, alias) %}{{ return(adapter.dispatch('mrr_months_between', 'stripe_elt')(first_month, last_month, alias)) }}{% endmacro %}
+
+{% macro duckdb__mrr_months_between(first_month, last_month, alias) %}cross join unnest(cast(generate_series({{ first_month }}, {{ last_month }}, interval 1 month) as date[])) as {{ alias }}_list({{ alias }}){% endmacro %}
+
+{% macro bigquery__mrr_months_between(first_month, last_month, alias) %}cross join unnest(generate_date_array({{ first_month }}, {{ last_month }}, interval 1 month)) as {{ alias }}{% endmacro %}
+
+{% macro default__mrr_months_between(first_month, last_month, alias) %}cross join unnest(generate_date_array({{ first_month }}, {{ last_month }}, interval 1 month)) as {{ alias }}{% endmacro %}
+
+{#- The select of the MRR of each row of `periods` (a CTE with account_id,
+    subscription_item_id, period_amount, recurring_interval, recurring_interval_count and the
+    `keys`) after the forever coupons of `discounts` (int_mrr__subscription_item_forever_discounts)
+    that had started by the row's `started_by` second ('' for: whenever): the largest reduction
+    counts (a coupon never raises an amount). -#}
+{% macro mrr_after_forever_coupons(periods, keys, discounts, started_by='') -%}
+    select
+        {%- for key in keys %}
+        {{ periods }}.{{ key }},
+        {%- endfor %}
+        min({{ mrr_monthly_amount(periods ~ '.period_amount', 'coalesce(discounts.kept, 1)', 'coalesce(discounts.whole, 1)', periods ~ '.recurring_interval', periods ~ '.recurring_interval_count') }}) as mrr
+    from {{ periods }}
+    left join {{ discounts }} as discounts
+        on discounts.account_id = {{ periods }}.account_id
+        and discounts.subscription_item_id = {{ periods }}.subscription_item_id
+        {%- if started_by | length > 0 %}
+        and coalesce({{ mrr_epoch('discounts.discount_start_at') }}, 0) <= {{ periods }}.{{ started_by }}
+        {%- endif %}
+    group by {% for key in keys %}{{ periods }}.{{ key }}{% if not loop.last %}, {% endif %}{% endfor %}
+{%- endmacro %}

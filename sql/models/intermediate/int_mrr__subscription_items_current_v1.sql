@@ -46,49 +46,17 @@ priced as (
 
 ),
 
--- The share of the period amount an item keeps: all of it, or what each forever coupon leaves.
-kept_shares as (
-
-    select account_id, subscription_item_id, 1 as kept, 1 as whole
-    from priced
-
-    union all
-
-    select account_id, subscription_item_id, kept, whole
-    from {{ ref('int_mrr__subscription_item_forever_discounts') }}
-
-),
-
--- With several forever coupons on an item, the largest reduction counts.
+-- With forever coupons, the largest reduction counts (a coupon never raises an amount).
 item_mrr as (
 
-    select
-        priced.account_id,
-        priced.subscription_item_id,
-        min({{ mrr_monthly_amount('priced.period_amount', 'kept_shares.kept', 'kept_shares.whole', 'priced.recurring_interval', 'priced.recurring_interval_count') }}) as mrr
-    from priced
-    inner join kept_shares
-        on kept_shares.account_id = priced.account_id
-        and kept_shares.subscription_item_id = priced.subscription_item_id
-    group by priced.account_id, priced.subscription_item_id
+    {{ mrr_after_forever_coupons('priced', ['account_id', 'subscription_item_id'], ref('int_mrr__subscription_item_forever_discounts')) }}
 
 ),
 
 final as (
 
     select
-        priced.account_id,
-        priced.subscription_id,
-        priced.subscription_item_id,
-        priced.customer_id,
-        priced.currency,
-        priced.status,
-        priced.price_id,
-        priced.quantity,
-        priced.recurring_interval,
-        priced.recurring_interval_count,
-        priced.recurring_usage_type,
-        priced.period_amount,
+        priced.*,
         item_mrr.mrr
     from priced
     inner join item_mrr
