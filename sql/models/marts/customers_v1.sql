@@ -166,6 +166,18 @@ subscription_totals as (
 
 ),
 
+mrr_totals as (
+
+    select
+        account_id,
+        customer_id,
+        currency,
+        sum(mrr) as mrr
+    from {{ ref('int_mrr__subscription_items_current') }}
+    group by 1, 2, 3
+
+),
+
 -- Every customer the warehouse holds, and every one a charge or subscription names (a customer
 -- deleted before the first load, which Stripe no longer lists, or created before its start).
 customer_ids as (
@@ -208,7 +220,8 @@ final as (
         charge_totals.first_payment_at,
         charge_totals.last_payment_at,
         coalesce(charge_totals.failed_charges, 0) as failed_charges,
-        coalesce(subscription_totals.active_subscriptions, 0) as active_subscriptions
+        coalesce(subscription_totals.active_subscriptions, 0) as active_subscriptions,
+        coalesce(mrr_totals.mrr, 0) as mrr
     from customer_ids
     left join customer_records
         on customer_records.account_id = customer_ids.account_id
@@ -216,7 +229,7 @@ final as (
     left join customer_currencies
         on customer_currencies.account_id = customer_ids.account_id
         and customer_currencies.customer_id = customer_ids.customer_id
-    {%- for totals in ['charge_totals', 'refund_totals', 'balance_totals', 'subscription_totals'] %}
+    {%- for totals in ['charge_totals', 'refund_totals', 'balance_totals', 'subscription_totals', 'mrr_totals'] %}
     left join {{ totals }}
         on {{ totals }}.account_id = customer_ids.account_id
         and {{ totals }}.customer_id = customer_ids.customer_id
