@@ -72,10 +72,10 @@ function rewriteAll(sql: string): string {
   out = rewriteCalls(out, 'JSON_TYPE', (args) => `lower(json_type(${args}))`);
   // A JSON list's elements (the MRR models unnest subscription items and discounts).
   out = rewriteCalls(out, 'JSON_QUERY_ARRAY', (args) => `CAST(json_extract(${args}) AS JSON[])`);
-  // BigQuery's `UNNEST(list) AS x` names the element x; DuckDB names the table x, and the element by a column list.
+  // BigQuery's `UNNEST(list) AS x` names the element x; DuckDB names the table x, and the element by a column list: `AS x(x)`.
   out = rewriteCalls(out, 'UNNEST', (args, after) => {
     const alias = /^\s+AS\s+([A-Za-z_][A-Za-z0-9_]*)\b(?!\s*\()/i.exec(after);
-    return alias ? [`unnest(${args}) AS ${alias[1]}__unnested(${alias[1]})`, alias[0].length] : `unnest(${args})`;
+    return alias ? [`unnest(${args})${alias[0]}(${alias[1]})`, alias[0].length] : `unnest(${args})`;
   });
   out = rewriteCalls(out, 'DIV', (args) => {
     const [dividend, divisor] = splitArguments(args);
