@@ -1,11 +1,31 @@
 // The customers and account_summary marts equal the figures computed in TypeScript from the
 // simulator's truth (truth-customers.ts), at the first sync and after a disconnect, deletions,
 // 20 days and an incremental sync; and the incremental build equals a full rebuild.
+import { parse as parseSql } from 'sql-parser-cst';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { load } from '../../connector/commands/load.js';
+import { transform } from '../../connector/commands/transform.js';
+import { resolveConfig } from '../../connector/config.js';
+import { silentLogger } from '../../connector/logger.js';
+import { STREAM_NAMES } from '../../connector/streams/catalog.js';
+import { configFor } from '../connector/helpers.js';
+import { bigqueryWarehouse } from '../loaders/warehouses.js';
+import { startSimulator } from '../simulator/index.js';
+import { control, truth, type TruthLine } from '../simulator-spec/helpers.js';
 import { accountActivityDaily } from './truth-activity.js';
-import { accountSummaryFromTruth, customersFromTruth, isoSeconds, plainRows, sortRows, warehouseTruth, type AccountSummaryRow, type CustomerRow, type ItemMrr } from './truth-customers.js';
+import {
+  accountSummaryFromTruth,
+  customersFromTruth,
+  heldByFirstLoad,
+  isoSeconds,
+  plainRows,
+  sortRows,
+  warehouseTruth,
+  type AccountSummaryRow,
+  type CustomerRow,
+  type ItemMrr,
+} from './truth-customers.js';
 import { currentItemMrr } from './truth-mrr.js';
-import type { TruthLine } from '../simulator-spec/helpers.js';
 import { martsWorld, type MartsWorld } from './world.js';
 
 let world: MartsWorld;
@@ -26,10 +46,17 @@ function itemsMrr(lines: readonly TruthLine[]): ItemMrr[] {
   return currentItemMrr(lines.filter((l) => l.stream !== 'accounts' && l.stream !== 'events' && !l.deleted).map((l) => ({ stream: l.stream, account: l.account_id, object: l.object })));
 }
 
-function expectedCustomers(stage: 'first' | 'second'): CustomerRow[] {
-  const lines = warehouseTruth(world, stage);
-  return sortRows(customersFromTruth(lines, world.platform, itemsMrr(lines)), [...CUSTOMER_GRAIN]);
+function customersOf(lines: readonly TruthLine[], platform: string): CustomerRow[] {
+  return sortRows(customersFromTruth(lines, platform, itemsMrr(lines)), [...CUSTOMER_GRAIN]);
 }
+
+/** `asOf`: when the sync read Stripe, one second before the simulator's clock, as the README says a listed object's observed_at is. */
+function summaryOf(lines: readonly TruthLine[], platform: string, asOf: number): AccountSummaryRow[] {
+  return sortRows(accountSummaryFromTruth({ lines, platform, days: accountActivityDaily(lines, platform), items: itemsMrr(lines), asOf }), [...SUMMARY_GRAIN]);
+}
+
+const expectedCustomers = (stage: 'first' | 'second') => customersOf(warehouseTruth(world, stage), world.platform);
+const expectedSummary = (stage: 'first' | 'second') => summaryOf(warehouseTruth(world, stage), world.platform, world.now[stage] - 1);
 
 describe('customers', () => {
   it.each(['first', 'second'] as const)('equals, row for row, the figures computed from the truth at the %s sync', async (stage) => {
@@ -59,14 +86,6 @@ describe('customers', () => {
     expect(await martRows('second', 'customers', CUSTOMER_GRAIN)).toEqual(await martRows('second_full_refresh', 'customers', CUSTOMER_GRAIN));
   });
 });
-
-function expectedSummary(stage: 'first' | 'second'): AccountSummaryRow[] {
-  const lines = warehouseTruth(world, stage);
-  // The trailing window ends when the stage's sync read Stripe: one second before the simulator's
-  // clock, as the README says a listed object's observed_at is.
-  const asOf = world.now[stage] - 1;
-  return sortRows(accountSummaryFromTruth({ lines, platform: world.platform, days: accountActivityDaily(lines, world.platform), items: itemsMrr(lines), asOf }), [...SUMMARY_GRAIN]);
-}
 
 describe('account_summary', () => {
   it.each(['first', 'second'] as const)('equals, row for row, the figures computed from the truth at the %s sync', async (stage) => {
@@ -99,4 +118,33 @@ describe('account_summary', () => {
   it('after the incremental sync, equals a full rebuild', async () => {
     expect(await martRows('second', 'account_summary', SUMMARY_GRAIN)).toEqual(await martRows('second_full_refresh', 'account_summary', SUMMARY_GRAIN));
   });
+});
+
+describe('customers and account_summary on BigQuery', () => {
+  it('build through the local endpoint, every statement parsing as BigQuery SQL, equal to the truth', async () => {
+    const sim = await startSimulator({ seed: 'customers-bigquery', objects: 3000, accounts: 3, rateLimits: { test: 0, endpoint: 0 } });
+    const warehouse = await bigqueryWarehouse();
+    try {
+      const streams = STREAM_NAMES.map((name) => ({ name, syncMode: 'incremental' as const }));
+      await load({ config: resolveConfig(configFor(sim, { start_date: '2024-01-01' }), 'config', {}), streams, loader: warehouse.loader, logger: silentLogger() });
+      const summary = await transform(warehouse.loader, {});
+      const marts = ['account_summary', 'customers'];
+      expect(summary.nodes.filter((n) => marts.includes(n.name)).map((n) => [n.name, n.outcome]).sort()).toEqual(marts.map((name) => [name, 'success']));
+      const martTests = summary.tests.filter((t) => marts.some((mart) => t.attachedTo === `model.${mart}.v1`));
+      expect(martTests.length).toBeGreaterThanOrEqual(10);
+      expect(martTests.filter((t) => t.outcome !== 'pass')).toEqual([]);
+      const sent = (warehouse.fake?.queries ?? []).filter((sql) => /stripe_marts`?\.`?(customers|account_summary)\b/.test(sql));
+      expect(sent.length).toBeGreaterThanOrEqual(2);
+      for (const sql of sent) expect(() => parseSql(sql, { dialect: 'bigquery', paramTypes: ['@name'] }), sql.slice(0, 300)).not.toThrow();
+
+      const lines = heldByFirstLoad(await truth(sim));
+      const { platform, now } = await control<{ platform: string; now: number }>(sim, 'info');
+      const read = async (mart: string, grain: readonly string[]) => sortRows(plainRows((await warehouse.loader.client.query(`SELECT * FROM \`stripe_marts\`.\`${mart}\``)).rows as Record<string, unknown>[]), grain);
+      expect(await read('customers', CUSTOMER_GRAIN)).toEqual(customersOf(lines, platform));
+      expect(await read('account_summary', SUMMARY_GRAIN)).toEqual(summaryOf(lines, platform, now - 1));
+    } finally {
+      await warehouse.close();
+      await sim.close();
+    }
+  }, 180_000);
 });

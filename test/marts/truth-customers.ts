@@ -15,16 +15,21 @@ function field<T>(line: TruthLine, name: string): T {
 
 const isDeletedCustomer = (line: TruthLine): boolean => line.stream === 'customers' && line.deleted;
 
+/** The truth as a first load (a backfill) holds it: Stripe lists no deleted customer, so one deleted before it is never seen. */
+export function heldByFirstLoad(lines: readonly TruthLine[]): TruthLine[] {
+  return lines.filter((line) => !isDeletedCustomer(line));
+}
+
 /**
- * The truth as the warehouse of a stage holds it. The first load is a backfill, and Stripe lists
- * no deleted customer: one deleted before it is never seen. The second load reads changes from
- * events, so a customer deleted since is held, marked deleted. A connected account that
- * disconnected keeps its rows as last read (README, "a connected account … that is no longer
- * connected"): the truth leaves its objects out, so they are the first stage's.
+ * The truth as the warehouse of a stage holds it. The first load is a backfill
+ * (`heldByFirstLoad`). The second load reads changes from events, so a customer deleted since is
+ * held, marked deleted. A connected account that disconnected keeps its rows as last read
+ * (README, "a connected account … that is no longer connected"): the truth leaves its objects
+ * out, so they are the first stage's.
  */
 export function warehouseTruth(world: MartsWorld, stage: 'first' | 'second'): TruthLine[] {
   const first = world.truthAt('first');
-  const firstHeld = first.filter((line) => !isDeletedCustomer(line));
+  const firstHeld = heldByFirstLoad(first);
   if (stage === 'first') return firstHeld;
   const deletedBefore = new Set(first.filter(isDeletedCustomer).map((line) => keyOf(line.account_id, line.id)));
   const second = world.truthAt('second').filter((line) => !(isDeletedCustomer(line) && deletedBefore.has(keyOf(line.account_id, line.id))));
