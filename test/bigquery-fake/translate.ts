@@ -77,6 +77,14 @@ function rewriteAll(sql: string): string {
     const alias = /^\s+AS\s+([A-Za-z_][A-Za-z0-9_]*)\b(?!\s*\()/i.exec(after);
     return alias ? [`unnest(${args}) AS ${alias[1]}__unnested(${alias[1]})`, alias[0].length] : `unnest(${args})`;
   });
+  // Months, as the MRR models count them: BigQuery's DATE and TIMESTAMP are UTC.
+  out = rewriteCalls(out, 'DATE', (args) => `CAST(timezone('UTC', ${args}) AS DATE)`);
+  out = rewriteCalls(out, 'TIMESTAMP', (args) => `CAST(${args} AS TIMESTAMP)`);
+  out = rewriteCalls(out, 'DATE_TRUNC', (args) => {
+    const [date, part] = splitArguments(args);
+    return `CAST(date_trunc('${String(part).trim().toLowerCase()}', ${date}) AS DATE)`;
+  });
+  out = rewriteCalls(out, 'GENERATE_DATE_ARRAY', (args) => `CAST(generate_series(${args}) AS DATE[])`);
   out = rewriteCalls(out, 'DIV', (args) => {
     const [dividend, divisor] = splitArguments(args);
     return `((${dividend}) // (${divisor}))`;
