@@ -2,6 +2,11 @@
 // the current MRR of each subscription item, its history by month, and the monthly movements
 // per account and currency, at both stages of the marts' world and after a full rebuild.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { transform } from '../../connector/commands/transform.js';
+import { STREAM_NAMES, type StreamName } from '../../connector/streams/catalog.js';
+import type { StreamState } from '../../connector/sync/state.js';
+import { bigqueryWarehouse, commit, duckdbWarehouse, type TestWarehouse } from '../loaders/warehouses.js';
+import { SEED_AS_OF, SEED_CONNECTED, SEED_PLATFORM, mrrSeed, seedRecords } from './mrr-seed.js';
 import { currentItemMrr, itemMonthMrr, mrrMonths, type AccountObject } from './truth-mrr.js';
 import { martsWorld, type MartsWorld, type Stage } from './world.js';
 
@@ -95,4 +100,72 @@ describe('mrr_monthly', () => {
     const order = ' ORDER BY account_id, currency, month';
     expect(await rowsOf('second', MRR + order)).toEqual(await rowsOf('second_full_refresh', MRR + order));
   });
+});
+
+/** A value as the oracle gives it: integers as numbers, dates and timestamps as text. */
+function plain(value: unknown): unknown {
+  if (typeof value === 'bigint') return Number(value);
+  if (value instanceof Date) return value.toISOString().replace('.000Z', 'Z');
+  if (value !== null && typeof value === 'object' && 'value' in value) return plain((value as { value: unknown }).value);
+  return value;
+}
+
+describe('the MRR rules on a seeded account, built on DuckDB and on BigQuery', () => {
+  const objects = mrrSeed();
+  const asOf = new Map([[SEED_PLATFORM, SEED_AS_OF], [SEED_CONNECTED, SEED_AS_OF]]);
+  const items = itemMonthMrr(objects, asOf, SEED_PLATFORM);
+  const months = mrrMonths(items, asOf);
+  const mrrOf = (item: string) => items.filter((r) => r.subscription_item_id === item).map((r) => [r.month.slice(0, 7), r.mrr]);
+
+  it("follows Stripe's definition: intervals normalized, metered and free prices 0, forever coupons only, billing periods' prices and quantities", () => {
+    expect(mrrOf('si_week')).toEqual([['2026-01', 4333], ['2026-02', 4333], ['2026-03', 4333], ['2026-04', 4333]]);
+    expect(mrrOf('si_day')).toEqual([['2026-02', 3042], ['2026-03', 3042], ['2026-04', 3042]]);
+    expect(mrrOf('si_quarter')).toEqual([['2026-01', 3000], ['2026-02', 3000], ['2026-03', 3000], ['2026-04', 3000]]);
+    expect(mrrOf('si_metered_usage').map(([, mrr]) => mrr)).toEqual([0, 0, 0, 0]);
+    expect(mrrOf('si_free').map(([, mrr]) => mrr)).toEqual([0, 0, 0, 0]);
+    expect(mrrOf('si_pct').map(([, mrr]) => mrr)).toEqual([4000, 4000, 4000, 4000]);
+    expect([mrrOf('si_off_a'), mrrOf('si_off_b')]).toEqual([
+      [['2026-01', 3000], ['2026-02', 1875], ['2026-03', 1875], ['2026-04', 1875]],
+      [['2026-01', 1000], ['2026-02', 625], ['2026-03', 625], ['2026-04', 625]],
+    ]);
+    expect(mrrOf('si_once').map(([, mrr]) => mrr)).toEqual([5000, 5000, 5000, 5000]);
+    expect(mrrOf('si_change')).toEqual([['2026-01', 2000], ['2026-02', 2000], ['2026-03', 10000], ['2026-04', 5000]]);
+    expect(mrrOf('si_unpaid')).toEqual([['2026-01', 4000], ['2026-02', 4000], ['2026-03', 0], ['2026-04', 0]]);
+    expect(mrrOf('si_uncollectible')).toEqual([['2026-01', 2000], ['2026-02', 0]]);
+    expect(mrrOf('si_past_due')).toEqual([['2026-03', 3500], ['2026-04', 3500]]);
+    expect(mrrOf('si_trial')).toEqual([['2026-01', 0], ['2026-02', 2500], ['2026-03', 2500], ['2026-04', 2500]]);
+    expect(mrrOf('si_incomplete')).toEqual([['2026-01', 0], ['2026-02', 1500], ['2026-03', 1500], ['2026-04', 1500]]);
+    expect(mrrOf('si_jpy')).toEqual([['2026-02', 1000], ['2026-03', 1000], ['2026-04', 1000]]);
+    const march = months.find((m) => m.account_id === SEED_CONNECTED && m.month === '2026-03-01');
+    expect(march).toMatchObject({ reactivation_customers: 1, reactivation_mrr: 3000, expansion_customers: 1, expansion_mrr: 8000, churned_customers: 1, churned_mrr: 4000, new_customers: 1, new_mrr: 3500 });
+    const february = months.find((m) => m.account_id === SEED_CONNECTED && m.month === '2026-02-01');
+    expect(february).toMatchObject({ contraction_customers: 1, contraction_mrr: 1500, churned_customers: 2, churned_mrr: 5000 });
+  });
+
+  const engines: [string, () => Promise<TestWarehouse>, (relation: string) => string][] = [
+    ['DuckDB', duckdbWarehouse, (relation) => relation],
+    ['BigQuery', () => bigqueryWarehouse(), (relation) => relation.split('.').map((p) => `\`${p}\``).join('.')],
+  ];
+  for (const [engine, open, name] of engines) {
+    it(`builds on ${engine} the same rows as the oracle, in all three models`, async () => {
+      const warehouse = await open();
+      try {
+        // A state for every stream: each raw table exists, as after a sync that found nothing else.
+        const states = Object.fromEntries(STREAM_NAMES.map((stream) => [stream, { version: 2, platform: SEED_PLATFORM, accounts: {} } as StreamState]));
+        await commit(warehouse.loader, seedRecords(objects) as [StreamName, Record<string, unknown>][], states);
+        const summary = await transform(warehouse.loader);
+        expect(summary.nodes.filter((n) => n.outcome !== 'success').map((n) => `${n.name}: ${n.message ?? n.outcome}`)).toEqual([]);
+        expect(summary.tests.filter((t) => t.outcome !== 'pass')).toEqual([]);
+        const read = async (relation: string) =>
+          ((await warehouse.loader.client.query(`SELECT * FROM ${name(relation)}`)).rows as Record<string, unknown>[]).map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, plain(v)])));
+        const itemRows: Record<string, unknown>[] = (await read('stripe_marts.subscription_mrr_monthly')).map((r) => ({ ...r, evaluated_at: Date.parse(String(r.evaluated_at)) / 1000 }));
+        expect(sorted(itemRows, ['account_id', 'subscription_item_id', 'month'])).toEqual(sorted(items as unknown as Record<string, unknown>[], ['account_id', 'subscription_item_id', 'month']));
+        expect(sorted(await read('stripe_marts.mrr_monthly'), ['account_id', 'currency', 'month'])).toEqual(sorted(months as unknown as Record<string, unknown>[], ['account_id', 'currency', 'month']));
+        const current = currentItemMrr(objects);
+        expect(sorted(await read('stripe_intermediate.int_mrr__subscription_items_current_v1'), ['account_id', 'subscription_item_id'])).toEqual(sorted(current as unknown as Record<string, unknown>[], ['account_id', 'subscription_item_id']));
+      } finally {
+        await warehouse.close();
+      }
+    }, 120_000);
+  }
 });
