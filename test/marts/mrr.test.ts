@@ -1,11 +1,17 @@
 // The MRR models against MRR computed in TypeScript from the simulator's truth (truth-mrr.ts):
 // the current MRR of each subscription item, its history by month, and the monthly movements
 // per account and currency, at both stages of the marts' world and after a full rebuild.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { transform } from '../../connector/commands/transform.js';
+import { DuckDBLoader } from '../../connector/loaders/duckdb/duckdb-loader.js';
+import { openReader } from '../../connector/loaders/warehouse.js';
 import { STREAM_NAMES, type StreamName } from '../../connector/streams/catalog.js';
 import type { StreamState } from '../../connector/sync/state.js';
 import { bigqueryWarehouse, commit, duckdbWarehouse, type TestWarehouse } from '../loaders/warehouses.js';
+import { assertDbtInstalled, runDbt } from '../transforms/dbt.js';
 import { SEED_AS_OF, SEED_CONNECTED, SEED_PLATFORM, mrrSeed, seedRecords } from './mrr-seed.js';
 import { currentItemMrr, itemMonthMrr, mrrMonths, type AccountObject } from './truth-mrr.js';
 import { martsWorld, type MartsWorld, type Stage } from './world.js';
@@ -142,30 +148,58 @@ describe('the MRR rules on a seeded account, built on DuckDB and on BigQuery', (
     expect(february).toMatchObject({ contraction_customers: 1, contraction_mrr: 1500, churned_customers: 2, churned_mrr: 5000 });
   });
 
+  // A state for every stream: each raw table exists, as after a sync that found nothing else.
+  const states = Object.fromEntries(STREAM_NAMES.map((stream) => [stream, { version: 2, platform: SEED_PLATFORM, accounts: {} } as StreamState]));
+  const records = seedRecords(objects) as [StreamName, Record<string, unknown>][];
+
+  /** The three models' rows (read with `query`) equal the oracle's. */
+  async function expectOracleRows(query: (relation: string) => Promise<Record<string, unknown>[]>): Promise<void> {
+    const read = async (relation: string) => (await query(relation)).map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, plain(v)])));
+    const itemRows: Record<string, unknown>[] = (await read('stripe_marts.subscription_mrr_monthly')).map((r) => ({ ...r, evaluated_at: Date.parse(String(r.evaluated_at)) / 1000 }));
+    expect(sorted(itemRows, ['account_id', 'subscription_item_id', 'month'])).toEqual(sorted(items as unknown as Record<string, unknown>[], ['account_id', 'subscription_item_id', 'month']));
+    expect(sorted(await read('stripe_marts.mrr_monthly'), ['account_id', 'currency', 'month'])).toEqual(sorted(months as unknown as Record<string, unknown>[], ['account_id', 'currency', 'month']));
+    const current = currentItemMrr(objects);
+    expect(sorted(await read('stripe_intermediate.int_mrr__subscription_items_current_v1'), ['account_id', 'subscription_item_id'])).toEqual(sorted(current as unknown as Record<string, unknown>[], ['account_id', 'subscription_item_id']));
+  }
+
   const engines: [string, () => Promise<TestWarehouse>, (relation: string) => string][] = [
     ['DuckDB', duckdbWarehouse, (relation) => relation],
     ['BigQuery', () => bigqueryWarehouse(), (relation) => relation.split('.').map((p) => `\`${p}\``).join('.')],
   ];
   for (const [engine, open, name] of engines) {
-    it(`builds on ${engine} the same rows as the oracle, in all three models`, async () => {
+    it(`builds with stripe-elt transform on ${engine} the same rows as the oracle, in all three models`, async () => {
       const warehouse = await open();
       try {
-        // A state for every stream: each raw table exists, as after a sync that found nothing else.
-        const states = Object.fromEntries(STREAM_NAMES.map((stream) => [stream, { version: 2, platform: SEED_PLATFORM, accounts: {} } as StreamState]));
-        await commit(warehouse.loader, seedRecords(objects) as [StreamName, Record<string, unknown>][], states);
+        await commit(warehouse.loader, records, states);
         const summary = await transform(warehouse.loader);
         expect(summary.nodes.filter((n) => n.outcome !== 'success').map((n) => `${n.name}: ${n.message ?? n.outcome}`)).toEqual([]);
         expect(summary.tests.filter((t) => t.outcome !== 'pass')).toEqual([]);
-        const read = async (relation: string) =>
-          ((await warehouse.loader.client.query(`SELECT * FROM ${name(relation)}`)).rows as Record<string, unknown>[]).map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, plain(v)])));
-        const itemRows: Record<string, unknown>[] = (await read('stripe_marts.subscription_mrr_monthly')).map((r) => ({ ...r, evaluated_at: Date.parse(String(r.evaluated_at)) / 1000 }));
-        expect(sorted(itemRows, ['account_id', 'subscription_item_id', 'month'])).toEqual(sorted(items as unknown as Record<string, unknown>[], ['account_id', 'subscription_item_id', 'month']));
-        expect(sorted(await read('stripe_marts.mrr_monthly'), ['account_id', 'currency', 'month'])).toEqual(sorted(months as unknown as Record<string, unknown>[], ['account_id', 'currency', 'month']));
-        const current = currentItemMrr(objects);
-        expect(sorted(await read('stripe_intermediate.int_mrr__subscription_items_current_v1'), ['account_id', 'subscription_item_id'])).toEqual(sorted(current as unknown as Record<string, unknown>[], ['account_id', 'subscription_item_id']));
+        await expectOracleRows(async (relation) => (await warehouse.loader.client.query(`SELECT * FROM ${name(relation)}`)).rows as Record<string, unknown>[]);
       } finally {
         await warehouse.close();
       }
     }, 120_000);
   }
+
+  it('builds with real dbt on DuckDB the same rows as the oracle, every data test passing', async () => {
+    assertDbtInstalled();
+    const dir = mkdtempSync(join(tmpdir(), 'stripe-elt-mrr-dbt-'));
+    try {
+      const file = join(dir, 'seed.duckdb');
+      const loader = new DuckDBLoader(file);
+      await loader.open();
+      await commit(loader, records, states);
+      await loader.close();
+      const run = await runDbt('build', [], { warehouse: file, workDir: join(dir, 'dbt') });
+      expect(run.code, run.output).toBe(0);
+      const client = await openReader(`duckdb:${file}`);
+      try {
+        await expectOracleRows(async (relation) => (await client.query(`SELECT * FROM ${relation}`)).rows as Record<string, unknown>[]);
+      } finally {
+        await client.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
 });
