@@ -77,17 +77,18 @@ function rewriteAll(sql: string): string {
     const alias = /^\s+AS\s+([A-Za-z_][A-Za-z0-9_]*)\b(?!\s*\()/i.exec(after);
     return alias ? [`unnest(${args})${alias[0]}(${alias[1]})`, alias[0].length] : `unnest(${args})`;
   });
+  // Days and months (the activity and MRR marts): BigQuery's DATE and TIMESTAMP are UTC; DuckDB's date_trunc gives a TIMESTAMP.
+  out = rewriteCalls(out, 'DATE', (args) => `CAST(timezone('UTC', ${args}) AS DATE)`);
+  out = rewriteCalls(out, 'TIMESTAMP', (args) => `CAST(${args} AS TIMESTAMP)`);
+  out = rewriteCalls(out, 'DATE_TRUNC', (args) => {
+    const [date, part] = splitArguments(args);
+    return `CAST(date_trunc('${String(part).trim().toLowerCase()}', ${date}) AS DATE)`;
+  });
+  out = rewriteCalls(out, 'GENERATE_DATE_ARRAY', (args) => `CAST(generate_series(${args}) AS DATE[])`);
   out = rewriteCalls(out, 'DIV', (args) => {
     const [dividend, divisor] = splitArguments(args);
     return `((${dividend}) // (${divisor}))`;
   });
-  // Days and months (the activity marts): a TIMESTAMP's date is its UTC date; DuckDB's date_trunc gives a TIMESTAMP.
-  out = rewriteCalls(out, 'DATE', (args) => `CAST(timezone('UTC', ${args}) AS DATE)`);
-  out = rewriteCalls(out, 'DATE_TRUNC', (args) => {
-    const [date, part] = splitArguments(args);
-    return `CAST(date_trunc('${(part ?? '').trim().toLowerCase()}', ${date ?? ''}) AS DATE)`;
-  });
-  out = rewriteCalls(out, 'GENERATE_DATE_ARRAY', (args) => `CAST(generate_series(${args}) AS DATE[])`);
   out = out.replace(/\bCURRENT_TIMESTAMP\(\)/gi, 'now()');
   out = out.replace(/\bAS\s+(INT64|BOOL|STRING|FLOAT64|NUMERIC|BIGNUMERIC)\b/gi, (_, type: string) => `AS ${duckdbType({ type })}`);
   return out;
