@@ -101,7 +101,8 @@ export function customersFromTruth(lines: readonly TruthLine[], platform: string
     if (!found) currencies.set(currency, (found = noFigures()));
     return found;
   };
-  const of = (stream: string) => lines.filter((line) => line.stream === stream);
+  // Customers stay when deleted; every other object marked deleted is left out.
+  const of = (stream: string) => lines.filter((line) => line.stream === stream && (stream === 'customers' || !line.deleted));
 
   for (const line of of('customers')) {
     records.set(keyOf(line.account_id, line.id), line);
@@ -145,7 +146,7 @@ export function customersFromTruth(lines: readonly TruthLine[], platform: string
     const customer = field<string | null>(subscription, 'customer');
     if (customer === null) continue;
     const f = figures(subscription.account_id, customer, field<string>(subscription, 'currency'));
-    if (ACTIVE_STATUSES.has(field<string>(subscription, 'status')) && !subscription.deleted) f.activeSubscriptions += 1;
+    if (ACTIVE_STATUSES.has(field<string>(subscription, 'status'))) f.activeSubscriptions += 1;
   }
   for (const item of items) figures(item.account_id, item.customer_id, item.currency).mrr += item.mrr;
 

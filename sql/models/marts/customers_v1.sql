@@ -30,7 +30,7 @@ charges as (
         status,
         created_at
     from {{ ref('stg_stripe__charges') }}
-    where customer_id is not null
+    where customer_id is not null and not is_deleted
 
 ),
 
@@ -39,9 +39,11 @@ charge_children as (
 
     select account_id, id, charge_id, 'refund' as kind, currency, amount, status
     from {{ ref('stg_stripe__refunds') }}
+    where not is_deleted
     union all
     select account_id, id, charge_id, 'dispute' as kind, currency, amount, status
     from {{ ref('stg_stripe__disputes') }}
+    where not is_deleted
 
 ),
 
@@ -90,6 +92,7 @@ balance_transactions as (
     inner join customer_sources
         on customer_sources.account_id = balance_transactions.account_id
         and customer_sources.source_id = balance_transactions.source_id
+    where not balance_transactions.is_deleted
 
 ),
 
@@ -101,10 +104,9 @@ subscriptions as (
         id as subscription_id,
         customer_id,
         currency,
-        status,
-        is_deleted
+        status
     from {{ ref('stg_stripe__subscriptions') }}
-    where customer_id is not null
+    where customer_id is not null and not is_deleted
 
 ),
 
@@ -161,7 +163,7 @@ subscription_totals as (
         currency,
         count(*) as active_subscriptions
     from subscriptions
-    where status in ('active', 'past_due') and not is_deleted
+    where status in ('active', 'past_due')
     group by 1, 2, 3
 
 ),
