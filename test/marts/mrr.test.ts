@@ -14,7 +14,7 @@ import { bigqueryWarehouse, commit, duckdbWarehouse, type TestWarehouse } from '
 import { assertDbtInstalled, runDbt } from '../transforms/dbt.js';
 import { SEED_AS_OF, SEED_CONNECTED, SEED_PLATFORM, mrrSeed, seedRecords } from './mrr-seed.js';
 import { currentItemMrr, itemMonthMrr, mrrMonths, type AccountObject } from './truth-mrr.js';
-import { martsWorld, type MartsWorld, type Stage } from './world.js';
+import { martsWorld, monthOf, type MartsWorld, type Stage } from './world.js';
 
 let world: MartsWorld;
 beforeAll(async () => {
@@ -83,7 +83,8 @@ describe('subscription_mrr_monthly', () => {
     const expected = currentItemMrr(objectsAt('second'));
     const monthly = itemMonthMrr(objectsAt('second'), asOfAt('second'), world.platform);
     const lastMonth = new Map<string, number>();
-    for (const row of monthly) if (row.month === '2026-11-01' && row.mrr > 0) lastMonth.set(`${row.account_id}/${row.subscription_item_id}`, row.mrr);
+    const asOfMonth = monthOf(world.now.second - 1);
+    for (const row of monthly) if (row.month === asOfMonth && row.mrr > 0) lastMonth.set(`${row.account_id}/${row.subscription_item_id}`, row.mrr);
     expect(Object.fromEntries(lastMonth)).toEqual(Object.fromEntries(expected.filter((r) => r.account_id !== world.disconnected).map((r) => [`${r.account_id}/${r.subscription_item_id}`, r.mrr])));
   });
 });

@@ -270,6 +270,7 @@ export function itemMonthMrr(objects: readonly AccountObject[], asOf: ReadonlyMa
       }
     }
     for (const subscription of book.all('subscriptions')) {
+      if (typeof subscription.start_date !== 'number') continue;
       const end = Math.min((subscription.ended_at as number | null) ?? accountAsOf, accountAsOf);
       const months = monthsFromTo(monthOf(subscription.start_date as number), monthOf(end));
       const currentItems = new Map(listData(subscription.items).map((i) => [String(i.id), i]));

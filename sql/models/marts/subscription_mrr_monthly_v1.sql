@@ -151,12 +151,17 @@ counted_periods as (
         and (item_months.ended_second is null or item_months.at_second < item_months.ended_second)
         and not (
             item_months.trial_start_second is not null
+            and item_months.trial_end_second is not null
             and item_months.trial_start_second <= item_months.at_second
             and item_months.at_second < item_months.trial_end_second
         )
-        and (billed_periods.billing_reason != 'subscription_create' or billed_periods.paid_second <= item_months.at_second)
+        and (coalesce(billed_periods.billing_reason, '') != 'subscription_create' or billed_periods.paid_second <= item_months.at_second)
         and not (billed_periods.invoice_status = 'open' and item_months.subscription_status in ('unpaid', 'canceled'))
-        and not (billed_periods.invoice_status = 'uncollectible' and billed_periods.uncollectible_second <= item_months.at_second)
+        and (
+            billed_periods.invoice_status != 'uncollectible'
+            or billed_periods.uncollectible_second is null
+            or item_months.at_second < billed_periods.uncollectible_second
+        )
 
 ),
 
