@@ -2,76 +2,60 @@
 // endpoint can run what the loader sends. It covers the functions and types the loader uses;
 // anything else is left as it is, and DuckDB will refuse it loudly.
 
-/** The index just past the parenthesis that closes the one before `open`, respecting nested parentheses and strings. */
-function closingParen(sql: string, open: number): number {
-  let depth = 1;
-  let i = open;
+/**
+ * The characters of `text` from `from` on that are outside strings, with the depth of
+ * parentheses after each (starting at `depth`); stops once the depth falls to 0.
+ */
+function* unquoted(text: string, from: number, depth: number): Generator<{ i: number; c: string; depth: number }> {
   let quote: string | null = null;
-  for (; i < sql.length && depth > 0; i++) {
-    const c = sql[i] as string;
+  for (let i = from; i < text.length; i++) {
+    const c = text[i] as string;
     if (quote) {
       if (c === '\\') i++;
       else if (c === quote) quote = null;
-    } else if (c === "'" || c === '"') quote = c;
+      continue;
+    }
+    if (c === "'" || c === '"') quote = c;
     else if (c === '(') depth++;
     else if (c === ')') depth--;
+    yield { i, c, depth };
+    if (depth === 0) return;
   }
-  return i;
 }
 
-/** Rewrites every call `NAME(args)` with `replace(args)`, respecting nested parentheses and strings. */
-function rewriteCalls(sql: string, name: string, replace: (args: string) => string): string {
+/**
+ * Rewrites every call `NAME(args)` with `replace(args, after)`, respecting nested parentheses and
+ * strings; `after` is the text that follows the call, of which `replace` may consume a prefix.
+ */
+function rewriteCalls(sql: string, name: string, replace: (args: string, after: string) => string | [string, number]): string {
   const pattern = new RegExp(`\\b${name}\\s*\\(`, 'gi');
   let out = '';
   let at = 0;
   for (let match = pattern.exec(sql); match; match = pattern.exec(sql)) {
     const open = match.index + match[0].length;
-    const i = closingParen(sql, open);
+    let i = sql.length + 1;
+    for (const step of unquoted(sql, open, 1)) if (step.depth === 0) i = step.i + 1;
     const args = rewriteAll(sql.slice(open, i - 1));
-    out += sql.slice(at, match.index) + replace(args);
-    at = i;
-    pattern.lastIndex = i;
+    const replaced = replace(args, sql.slice(i));
+    const [text, consumed] = typeof replaced === 'string' ? [replaced, 0] : replaced;
+    out += sql.slice(at, match.index) + text;
+    at = i + consumed;
+    pattern.lastIndex = at;
   }
   return out + sql.slice(at);
 }
 
-/** A call's arguments split at its top-level commas. */
+/** A call's arguments, split at its top-level commas. */
 function splitArguments(args: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
+  const parts: string[] = [];
   let start = 0;
-  let quote: string | null = null;
-  for (let i = 0; i < args.length; i++) {
-    const c = args[i] as string;
-    if (quote) {
-      if (c === quote) quote = null;
-    } else if (c === "'" || c === '"') quote = c;
-    else if (c === '(') depth++;
-    else if (c === ')') depth--;
-    else if (c === ',' && depth === 0) {
-      out.push(args.slice(start, i).trim());
+  for (const { i, c, depth } of unquoted(args, 0, 1)) {
+    if (c === ',' && depth === 1) {
+      parts.push(args.slice(start, i));
       start = i + 1;
     }
   }
-  return [...out, args.slice(start).trim()];
-}
-
-/** `UNNEST(…) AS name`: BigQuery names the element `name`; DuckDB names the relation so, and wants `name(name)` for the column. */
-function nameUnnestedColumns(sql: string): string {
-  const pattern = /\bUNNEST\s*\(/gi;
-  let out = '';
-  let at = 0;
-  for (let match = pattern.exec(sql); match; match = pattern.exec(sql)) {
-    const end = closingParen(sql, match.index + match[0].length);
-    const alias = /^\s+AS\s+([A-Za-z_][A-Za-z0-9_]*)\b(?!\s*\()/i.exec(sql.slice(end));
-    if (alias) {
-      const afterAlias = end + alias[0].length;
-      out += sql.slice(at, afterAlias) + `(${alias[1] as string})`;
-      at = afterAlias;
-    }
-    pattern.lastIndex = end;
-  }
-  return out + sql.slice(at);
+  return [...parts, args.slice(start)];
 }
 
 function rewriteAll(sql: string): string {
@@ -86,13 +70,25 @@ function rewriteAll(sql: string): string {
   // The JSON functions the staging models use: a value as JSON, and its type as BigQuery names it.
   out = rewriteCalls(out, 'JSON_QUERY', (args) => `json_extract(${args})`);
   out = rewriteCalls(out, 'JSON_TYPE', (args) => `lower(json_type(${args}))`);
-  // Days and months (the activity marts): a TIMESTAMP's date is its UTC date; DuckDB's date_trunc gives a TIMESTAMP.
+  // A JSON list's elements (the MRR models unnest subscription items and discounts).
+  out = rewriteCalls(out, 'JSON_QUERY_ARRAY', (args) => `CAST(json_extract(${args}) AS JSON[])`);
+  // BigQuery's `UNNEST(list) AS x` names the element x; DuckDB names the table x, and the element by a column list: `AS x(x)`.
+  out = rewriteCalls(out, 'UNNEST', (args, after) => {
+    const alias = /^\s+AS\s+([A-Za-z_][A-Za-z0-9_]*)\b(?!\s*\()/i.exec(after);
+    return alias ? [`unnest(${args})${alias[0]}(${alias[1]})`, alias[0].length] : `unnest(${args})`;
+  });
+  // Days and months (the activity and MRR marts): BigQuery's DATE and TIMESTAMP are UTC; DuckDB's date_trunc gives a TIMESTAMP.
   out = rewriteCalls(out, 'DATE', (args) => `CAST(timezone('UTC', ${args}) AS DATE)`);
+  out = rewriteCalls(out, 'TIMESTAMP', (args) => `CAST(${args} AS TIMESTAMP)`);
   out = rewriteCalls(out, 'DATE_TRUNC', (args) => {
     const [date, part] = splitArguments(args);
-    return `CAST(date_trunc('${(part ?? '').toLowerCase()}', ${date ?? ''}) AS DATE)`;
+    return `CAST(date_trunc('${String(part).trim().toLowerCase()}', ${date}) AS DATE)`;
   });
   out = rewriteCalls(out, 'GENERATE_DATE_ARRAY', (args) => `CAST(generate_series(${args}) AS DATE[])`);
+  out = rewriteCalls(out, 'DIV', (args) => {
+    const [dividend, divisor] = splitArguments(args);
+    return `((${dividend}) // (${divisor}))`;
+  });
   out = out.replace(/\bCURRENT_TIMESTAMP\(\)/gi, 'now()');
   out = out.replace(/\bAS\s+(INT64|BOOL|STRING|FLOAT64|NUMERIC|BIGNUMERIC)\b/gi, (_, type: string) => `AS ${duckdbType({ type })}`);
   return out;
@@ -148,7 +144,7 @@ function rewriteAsserts(sql: string): string {
 }
 
 export function toDuckDB(sql: string, params: ReadonlyMap<string, string> = new Map()): string {
-  return bindParameters(rewriteAsserts(nameUnnestedColumns(rewriteAll(rewriteReferences(singleQuoteStrings(sql))))), params)
+  return bindParameters(rewriteAsserts(rewriteAll(rewriteReferences(singleQuoteStrings(sql)))), params)
     .replace(/\bCOMMIT\s+TRANSACTION\b/gi, 'COMMIT')
     .replace(/\bROLLBACK\s+TRANSACTION\b/gi, 'ROLLBACK');
 }
