@@ -1,9 +1,9 @@
-// The commands on a terminal (a pseudo-terminal made by util-linux `script`): load and reset speak
+// The commands on a terminal (a pseudo-terminal made by util-linux `script`): load, reset and transform speak
 // sentences, and print a TRACE only when stdout is not a terminal; the protocol commands keep JSON
 // on a terminal too; write says what it waits for when nothing is piped into it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -77,6 +77,16 @@ describe('load and reset on a terminal', () => {
     const { code, shown } = await finish(startOnTerminal(['reset', '--warehouse', `duckdb:${warehouse}`, '--stream', 'customers']));
     expect(code).toBe(1);
     expect(shown).toEqual([`Error: There is no stripe-elt warehouse at duckdb:${warehouse}: nothing to reset, and nothing was created. Check --warehouse (and, for BigQuery, --dataset-prefix).`]);
+  });
+});
+
+describe('transform on a terminal', () => {
+  it('a refused transform prints its error once, as a sentence, and creates nothing', async () => {
+    const warehouse = join(dir, 'never-loaded.duckdb');
+    const { code, shown } = await finish(startOnTerminal(['transform', '--warehouse', `duckdb:${warehouse}`]));
+    expect(code).toBe(1);
+    expect(shown).toEqual([`Error: There is no stripe-elt warehouse at duckdb:${warehouse}: nothing to transform. Load it first (stripe-elt load, or stripe-elt sync).`]);
+    expect(existsSync(warehouse)).toBe(false);
   });
 });
 
