@@ -5,7 +5,9 @@
 // incremental build. Prints both times, the ratio incremental ÷ full (target ≤ 0.1), the rows
 // each build wrote, and each build's peak memory.
 //
-//   npm run build && node --import tsx bench/transform.ts [--transactions 10000000] [--accounts 20]
+//   npm run build && node --import tsx bench/transform.ts [--transactions 10000000] [--accounts 20] [--select tag:staging]
+//
+// BENCH_REPORTS=1 prints both builds' reports (each model's time and rows).
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -23,6 +25,7 @@ const argv = yargs(hideBin(process.argv))
     transactions: { type: 'number', default: 10_000_000 },
     accounts: { type: 'number', default: 20 },
     'memory-limit': { type: 'string', default: '1GB', describe: "DuckDB's memory for the builds" },
+    select: { type: 'string', describe: 'build only these models (transform --select), e.g. tag:staging' },
   })
   .strict()
   .parseSync();
@@ -81,7 +84,7 @@ interface Build {
 async function transform(path: string, fullRefresh: boolean): Promise<Build> {
   const peak = peakMemory();
   const started = performance.now();
-  const child = spawn(process.execPath, [...peak.args, 'dist/connector/cli.js', 'transform', '--warehouse', `duckdb:${path}`, '--duckdb-memory-limit', argv['memory-limit'], ...(fullRefresh ? ['--full-refresh'] : [])], {
+  const child = spawn(process.execPath, [...peak.args, 'dist/connector/cli.js', 'transform', '--warehouse', `duckdb:${path}`, '--duckdb-memory-limit', argv['memory-limit'], ...(fullRefresh ? ['--full-refresh'] : []), ...(argv.select ? ['--select', argv.select] : [])], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, ...peak.env },
   });

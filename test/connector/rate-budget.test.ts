@@ -100,7 +100,7 @@ describe('the request scheduler', () => {
     expect(started).toBe(1);
   });
 
-  it('halves the budget at a 429, once for the requests already out, and grows it back by a sixtieth a second', async () => {
+  it('halves the budget at a 429, once for the requests already out, and grows it back by a tenth a second', async () => {
     const scheduler = new RequestScheduler({ perSecond: 40, perEndpointPerSecond: 40 });
     const sends: Send[] = [];
     void queue(scheduler, 'e', 3000, sends);
@@ -116,22 +116,22 @@ describe('the request scheduler', () => {
     expect(scheduler.stats.rateLimited).toBe(3);
     expect(scheduler.stats.backoffs).toBe(1);
     await vi.advanceTimersByTimeAsync(500);
-    // Half of 40 a second (and the pacer's one early send).
-    expect(sentBetween(sends, 2000, 3000)).toBe(21);
+    // Half of 40 a second, growing back by a tenth of it over the second: 40 × 0.55.
+    expect(sentBetween(sends, 2000, 3000)).toBe(22);
 
     // A 429 for a request sent over a second after the halving: the account is still at its limit.
     await vi.advanceTimersByTimeAsync(3000);
     scheduler.rateLimited(5500);
     expect(scheduler.stats.backoffs).toBe(2);
-    expect(scheduler.stats.scale).toBeCloseTo((0.5 + 4 / 60) / 2, 3);
+    expect(scheduler.stats.scale).toBeCloseTo((0.5 + 4 / 10) / 2, 3);
 
-    // Calm seconds bring it back, a sixtieth of the budget each: 0.28 + 12/60 after 12 seconds.
-    await vi.advanceTimersByTimeAsync(12_000);
-    expect(scheduler.stats.scale).toBeCloseTo((0.5 + 4 / 60) / 2 + 12 / 60, 2);
-    expect(sentBetween(sends, 17_000, 18_000)).toBe(Math.round(40 * ((0.5 + 4 / 60) / 2 + 11.5 / 60)));
-    // And all the way back, 44 seconds after the second halving.
-    await vi.advanceTimersByTimeAsync(32_000);
+    // Calm seconds bring it back, a tenth of the budget each: 0.45 + 3/10 after 3 seconds.
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(scheduler.stats.scale).toBeCloseTo((0.5 + 4 / 10) / 2 + 3 / 10, 2);
+    expect(sentBetween(sends, 8000, 9000)).toBe(Math.round(40 * ((0.5 + 4 / 10) / 2 + 2.5 / 10)));
+    // And all the way back, 5.5 seconds after the second halving.
+    await vi.advanceTimersByTimeAsync(5000);
     expect(scheduler.stats.scale).toBe(1);
-    expect(sentBetween(sends, 49_000, 50_000)).toBe(40);
+    expect(sentBetween(sends, 13_000, 14_000)).toBe(40);
   });
 });
