@@ -48,6 +48,13 @@ export interface StreamDefinition {
   readonly changes: ChangeCapture;
   /** Parameters every list request of the stream sends. */
   readonly listParams: Readonly<Record<string, string>>;
+  /**
+   * Fields of the stream's objects that Stripe sends as ids unless expanded, and that the
+   * records hold expanded: every list asks for `expand[]=data.<field>` and every retrieve for
+   * `expand[]=<field>`. An event's copy of such an object is never expanded, so an event about
+   * one always fetches it again (one more request per changed object).
+   */
+  readonly expand: readonly string[];
   /** `platform`: read from the platform only (its connected accounts). */
   readonly scope: 'every_account' | 'platform';
   /** Stripe's objects of this type have no `livemode`: the connector adds it from the key's mode. */
@@ -75,6 +82,7 @@ function stream(name: StreamName, objectType: string, description: string, extra
     objectType,
     changes: EVENTS,
     listParams: {},
+    expand: [],
     scope: 'every_account',
     addsLivemode: false,
     sizeHint: 0.5,
@@ -88,7 +96,12 @@ export const STREAMS: Readonly<Record<StreamName, StreamDefinition>> = {
   products: stream('products', 'product', 'Products, archived and deleted ones included.'),
   prices: stream('prices', 'price', 'Prices, inactive ones included.'),
   coupons: stream('coupons', 'coupon', 'Coupons; deleted ones are marked deleted.'),
-  subscriptions: stream('subscriptions', 'subscription', 'Subscriptions of every status, canceled ones included.', { listParams: { status: 'all' }, sizeHint: 1 }),
+  // Discounts expanded: only an expanded discount names its coupon, which MRR needs (forever coupons reduce it).
+  subscriptions: stream('subscriptions', 'subscription', 'Subscriptions of every status, canceled ones included, with their discounts expanded.', {
+    listParams: { status: 'all' },
+    expand: ['discounts'],
+    sizeHint: 1,
+  }),
   invoices: stream('invoices', 'invoice', 'Invoices.', { sizeHint: 2 }),
   payment_intents: stream('payment_intents', 'payment_intent', 'Payment intents.', { sizeHint: 3 }),
   charges: stream('charges', 'charge', 'Charges, succeeded and failed.', { sizeHint: 3 }),
@@ -112,6 +125,16 @@ export const STREAMS: Readonly<Record<StreamName, StreamDefinition>> = {
   // Events never change; new ones arrive through the same events pass that updates the other streams.
   events: stream('events', 'event', 'Events of the last 30 days (Stripe keeps no older ones).', { sizeHint: 2 }),
 };
+
+/** What every list request of a stream sends: its parameters and its expansions. */
+export function listQuery(definition: StreamDefinition): Readonly<Record<string, string | readonly string[]>> {
+  return definition.expand.length > 0 ? { ...definition.listParams, 'expand[]': definition.expand.map((field) => `data.${field}`) } : definition.listParams;
+}
+
+/** What every retrieve of one of a stream's objects sends: its expansions. */
+export function retrieveQuery(definition: StreamDefinition): Readonly<Record<string, readonly string[]>> {
+  return definition.expand.length > 0 ? { 'expand[]': definition.expand } : {};
+}
 
 /** The stream that holds objects of each `object` type. */
 export const STREAM_OF_OBJECT: ReadonlyMap<string, StreamName> = new Map(

@@ -19,7 +19,8 @@ export const STRIPE_API_VERSION = '2026-10-28.endive';
  */
 export const DEFAULT_PER_ENDPOINT_RATE = 24;
 
-export type QueryParams = Readonly<Record<string, string | number | undefined>>;
+/** A list value is sent as the parameter repeated (`expand[]=a&expand[]=b`). */
+export type QueryParams = Readonly<Record<string, string | number | readonly string[] | undefined>>;
 
 export interface StripeReply<T> {
   readonly body: T;
@@ -117,7 +118,10 @@ export class StripeApi {
   /** GET with query parameters, within the budget, retried as Stripe advises. */
   async get<T>(path: string, params: QueryParams, options: RequestOptions): Promise<StripeReply<T>> {
     const query = new URLSearchParams();
-    for (const [key, value] of Object.entries(params)) if (value !== undefined) query.set(key, String(value));
+    for (const [key, value] of Object.entries(params)) {
+      if (Array.isArray(value)) for (const element of value as readonly string[]) query.append(key, element);
+      else if (value !== undefined) query.set(key, String(value));
+    }
     const url = query.size > 0 ? `${path}?${query.toString()}` : path;
     const requestOptions = options.account ? { stripeAccount: options.account } : {};
     // When the last attempt went out: a 429 slows the budget only if it came after the last slowdown.

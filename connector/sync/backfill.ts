@@ -10,6 +10,7 @@
 // that can hold objects (not the years before the account existed): where another stream of the
 // account has read that part already, from its objects there (an account's streams are busy and
 // quiet together); otherwise from the slice's own density (see objectsLeft).
+import { listQuery } from '../streams/catalog.js';
 import type { StripeList } from '../stripe/client.js';
 import type { ReadContext } from './context.js';
 import { addInterval, covers, gaps } from './intervals.js';
@@ -120,7 +121,7 @@ export async function runBackfill(ctx: ReadContext, output: StreamOutput, accoun
     const observedAt = ctx.observationTime();
     const reply = await ctx.api.list<StripeObject>(
       definition.path,
-      { limit: PAGE, 'created[gte]': slice.lo, 'created[lte]': slice.hi, starting_after: slice.after, ...definition.listParams },
+      { limit: PAGE, 'created[gte]': slice.lo, 'created[lte]': slice.hi, starting_after: slice.after, ...listQuery(definition) },
       // A slice not yet read goes first among its endpoint's: its size is still a guess.
       { endpoint, priority: slice.read === 0 ? Number.MAX_SAFE_INTEGER : slice.estimate, estimated: true, ...(account === ctx.platformId ? {} : { account }) },
     );

@@ -2,9 +2,10 @@
 // account's events serves every selected stream whose objects change (and the `events` stream).
 // Events are read in windows of time, oldest window first, each newest first, so that the first
 // event seen about an object is its latest state. An event rendered at another API version than
-// ours is not printed as it is: the object is fetched again, so that every record of a stream
+// ours, or about an object of a stream that holds some fields expanded (an event's copy never
+// is), is not printed as it is: the object is fetched again, so that every record of a stream
 // has the same shape whichever way it arrived.
-import { RELATED_REFRESH, STREAM_OF_OBJECT, type StreamName } from '../streams/catalog.js';
+import { RELATED_REFRESH, STREAM_OF_OBJECT, retrieveQuery, type StreamName } from '../streams/catalog.js';
 import { STRIPE_API_VERSION, isStripeError, type StripeList } from '../stripe/client.js';
 import type { ReadContext } from './context.js';
 import { classifyFailure } from './failures.js';
@@ -77,7 +78,7 @@ export async function runEventsPass(ctx: ReadContext, account: string): Promise<
       if (!latest.has(key)) {
         latest.add(key);
         if (event.type === `${object.object}.deleted`) await output.emit(object, account, event.created, true);
-        else if (event.api_version === STRIPE_API_VERSION) await output.emit(object, account, event.created);
+        else if (event.api_version === STRIPE_API_VERSION && output.definition.expand.length === 0) await output.emit(object, account, event.created);
         else refetch.set(key, { output, id: object.id, eventCreated: event.created });
       }
     }
@@ -95,7 +96,7 @@ export async function runEventsPass(ctx: ReadContext, account: string): Promise<
   };
 
   /**
-   * Fetches an object again at our API version. The key may not read some streams (a dispute, to a
+   * Fetches an object again at our API version, with its stream's expansions. The key may not read some streams (a dispute, to a
    * key without Read on disputes): that stream is incomplete on this account and keeps its cursor,
    * and the pass goes on for the others. A deleted object is told of by its own *.deleted event.
    */
@@ -104,7 +105,7 @@ export async function runEventsPass(ctx: ReadContext, account: string): Promise<
     // Fetched after the event was listed, so at least as new as the event.
     const observedAt = Math.max(ctx.observationTime(), eventCreated);
     try {
-      const reply = await ctx.api.get<StripeObject & { deleted?: boolean }>(path, {}, { endpoint: `GET ${output.definition.path}/:id`, ...requestAccount });
+      const reply = await ctx.api.get<StripeObject & { deleted?: boolean }>(path, retrieveQuery(output.definition), { endpoint: `GET ${output.definition.path}/:id`, ...requestAccount });
       ctx.sawServerTime(reply.serverTime);
       if (reply.body.deleted === true || !consuming(output, account)) return;
       await output.emit(reply.body, account, observedAt);

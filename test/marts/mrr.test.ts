@@ -13,7 +13,7 @@ import type { StreamState } from '../../connector/sync/state.js';
 import { bigqueryWarehouse, commit, duckdbWarehouse, type TestWarehouse } from '../loaders/warehouses.js';
 import { assertDbtInstalled, runDbt } from '../transforms/dbt.js';
 import { SEED_AS_OF, SEED_CONNECTED, SEED_PLATFORM, mrrSeed, seedRecords } from './mrr-seed.js';
-import { currentItemMrr, itemMonthMrr, mrrMonths, type AccountObject } from './truth-mrr.js';
+import { currentItemMrr, itemForeverDiscounts, itemMonthMrr, mrrMonths, type AccountObject } from './truth-mrr.js';
 import { martsWorld, monthOf, type MartsWorld, type Stage } from './world.js';
 
 let world: MartsWorld;
@@ -50,6 +50,9 @@ function sorted<T extends Record<string, unknown>>(rows: readonly T[], keys: rea
 
 const iso = (seconds: number) => new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
 
+/** Forever discounts of the world's items at each stage: all, and those of subscriptions that count toward MRR. */
+const FOREVER_DISCOUNTS = { first: [6, 4], second: [6, 4] } as const;
+
 const CURRENT = 'SELECT * FROM stripe_intermediate.int_mrr__subscription_items_current_v1';
 const MONTHLY = 'SELECT * FROM stripe_marts.subscription_mrr_monthly';
 
@@ -85,8 +88,32 @@ describe('subscription_mrr_monthly', () => {
     const lastMonth = new Map<string, number>();
     const asOfMonth = monthOf(world.now.second - 1);
     for (const row of monthly) if (row.month === asOfMonth && row.mrr > 0) lastMonth.set(`${row.account_id}/${row.subscription_item_id}`, row.mrr);
-    expect(Object.fromEntries(lastMonth)).toEqual(Object.fromEntries(expected.filter((r) => r.account_id !== world.disconnected).map((r) => [`${r.account_id}/${r.subscription_item_id}`, r.mrr])));
+    // An item whose forever coupon takes its whole amount has no MRR in either.
+    const counted = expected.filter((r) => r.account_id !== world.disconnected && r.mrr > 0);
+    expect(Object.fromEntries(lastMonth)).toEqual(Object.fromEntries(counted.map((r) => [`${r.account_id}/${r.subscription_item_id}`, r.mrr])));
   });
+});
+
+describe('forever coupons on synced subscriptions', () => {
+  const FOREVER = 'SELECT account_id, subscription_id, subscription_item_id, discount_id, coupon_id FROM stripe_intermediate.int_mrr__subscription_item_forever_discounts_v1';
+  const KEYS = ['account_id', 'subscription_item_id', 'discount_id'] as const;
+
+  for (const stage of ['first', 'second'] as const) {
+    it(`reduce the MRR of the items they discount, the connector having read the subscriptions' discounts expanded (${stage})`, async () => {
+      const objects = objectsAt(stage);
+      const expected = itemForeverDiscounts(objects);
+      const counting = expected.filter((d) => d.status === 'active' || d.status === 'past_due');
+      // The world holds forever coupons on subscriptions that count, and they reduce their MRR.
+      expect([expected.length, counting.length]).toEqual(FOREVER_DISCOUNTS[stage]);
+      const current = new Map(currentItemMrr(objects).map((r) => [`${r.account_id}/${r.subscription_item_id}`, r]));
+      for (const d of counting) {
+        const item = current.get(`${d.account_id}/${d.subscription_item_id}`);
+        expect(item && item.mrr < item.period_amount, d.subscription_item_id).toBe(true);
+      }
+      const actual = await rowsOf(stage, FOREVER);
+      expect(sorted(actual, [...KEYS])).toEqual(sorted(expected.map(({ status: _status, ...keys }) => keys), [...KEYS]));
+    });
+  }
 });
 
 describe('mrr_monthly', () => {

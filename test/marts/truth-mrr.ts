@@ -105,24 +105,61 @@ function books(objects: readonly AccountObject[]): Map<string, AccountBook> {
   return out;
 }
 
+/** A forever coupon that reduces an item, through one of its discounts. */
+interface ForeverDiscount {
+  readonly discountId: string;
+  readonly couponId: string;
+  readonly share: KeptShare;
+}
+
 /** The forever coupons that reduce an item: its own discounts' and its subscription's (expanded ones only). */
-function foreverShares(book: AccountBook, subscription: StripeFields, item: Json): KeptShare[] {
+function foreverDiscountsOf(book: AccountBook, subscription: StripeFields, item: Json): ForeverDiscount[] {
   const items = listData(subscription.items);
   const subscriptionAmount = items.reduce((sum, i) => sum + periodAmount(field(i, 'price'), field(i, 'quantity')), 0);
   const itemAmount = periodAmount(field(item, 'price'), field(item, 'quantity'));
-  const shares: KeptShare[] = [];
+  const found: ForeverDiscount[] = [];
   const consider = (discounts: unknown, base: number) => {
     for (const discount of Array.isArray(discounts) ? discounts : []) {
       if (typeof discount !== 'object' || discount === null) continue; // an id alone names no coupon
       const source = field<unknown>(discount, 'source.coupon') ?? field<unknown>(discount, 'coupon');
       const couponId = typeof source === 'string' ? source : field<string>(source, 'id');
       const coupon = book.get('coupons', couponId);
-      if (coupon?.duration === 'forever') shares.push(couponShare(coupon, base, field<number>(discount, 'start')));
+      if (coupon?.duration !== 'forever') continue;
+      found.push({ discountId: String(field(discount, 'id')), couponId: coupon.id, share: couponShare(coupon, base, field<number>(discount, 'start')) });
     }
   };
   consider(subscription.discounts, subscriptionAmount);
   consider(item.discounts, itemAmount);
-  return shares;
+  return found;
+}
+
+function foreverShares(book: AccountBook, subscription: StripeFields, item: Json): KeptShare[] {
+  return foreverDiscountsOf(book, subscription, item).map((d) => d.share);
+}
+
+export interface ItemForeverDiscount {
+  account_id: string;
+  subscription_id: string;
+  subscription_item_id: string;
+  /** The subscription's status: only active and past_due ones count toward MRR now. */
+  status: string;
+  discount_id: string;
+  coupon_id: string;
+}
+
+/** int_mrr__subscription_item_forever_discounts' keys: each item of each subscription and forever coupon that reduces it. */
+export function itemForeverDiscounts(objects: readonly AccountObject[]): ItemForeverDiscount[] {
+  const out: ItemForeverDiscount[] = [];
+  for (const [account, book] of books(objects)) {
+    for (const subscription of book.all('subscriptions')) {
+      for (const item of listData(subscription.items)) {
+        for (const { discountId, couponId } of foreverDiscountsOf(book, subscription, item)) {
+          out.push({ account_id: account, subscription_id: subscription.id, subscription_item_id: String(item.id), status: String(subscription.status), discount_id: discountId, coupon_id: couponId });
+        }
+      }
+    }
+  }
+  return out;
 }
 
 export interface CurrentItemMrr {

@@ -2,7 +2,7 @@
 // accounts. Handlers take a parsed request and return JSON text, or throw StripeApiError.
 import { authorize, type ApiKey, type Resource } from './auth.js';
 import { errors } from './errors.js';
-import { OBJECT_TYPES, eraOf, renderAccount, renderDeletedStub, renderEvent, renderObject, renderObjectBytes, type RenderContext } from './render.js';
+import { OBJECT_TYPES, embeddedObjects, eraOf, renderAccount, renderDeletedStub, renderEvent, renderObject, renderObjectBytes, type RenderContext } from './render.js';
 import type { AccountRow, ObjectRow, ObjectStreamName, RowOf, SubscriptionRow } from './rows.js';
 import type { AccountState, EventRecord } from './store.js';
 import type { ModeWorld } from './world.js';
@@ -319,7 +319,7 @@ export function listObjects(request: ApiRequest, stream: ObjectStreamName): stri
   const ctx = renderContext(request);
   const expand = parseExpand(request.query.expand);
   if (expand.length > 0) {
-    return listJson(`/v1/${stream}`, page.map((row) => expandObject(request, renderObject(ctx, row), expand, true)), hasMore);
+    return listJson(`/v1/${stream}`, page.map((row) => expandObject(request, row, renderObject(ctx, row), expand, true)), hasMore);
   }
   // The fast path: kept renderings, joined as bytes.
   const parts: Buffer[] = [LIST_START];
@@ -346,7 +346,7 @@ export function retrieveObject(request: ApiRequest, stream: ObjectStreamName): s
     if (stream === 'customers') return renderDeletedStub(row);
     throw noSuchObject(request, objectType, id);
   }
-  return expandObject(request, renderObject(renderContext(request), row), parseExpand(request.query.expand), false);
+  return expandObject(request, row, renderObject(renderContext(request), row), parseExpand(request.query.expand), false);
 }
 
 function noSuchObject(request: ApiRequest, objectType: string, id: string) {
@@ -430,10 +430,20 @@ export function retrieveAccount(request: ApiRequest): string {
 
 const MAX_EXPAND_DEPTH = 4;
 
-/** Replaces ids named by `expand[]` paths with the objects they name. */
-function expandObject(request: ApiRequest, json: string, paths: readonly string[], inList: boolean): string {
+/** What an id may name in an expansion: the request's objects, and those the expanded row holds (its discounts). */
+interface ExpandScope {
+  readonly request: ApiRequest;
+  readonly embedded: ReadonlyMap<string, string>;
+}
+
+/**
+ * Replaces ids named by `expand[]` paths with the objects they name; a path to a list of ids
+ * (a subscription's `discounts`) expands each of them, as Stripe's does.
+ */
+function expandObject(request: ApiRequest, row: ObjectRow, json: string, paths: readonly string[], inList: boolean): string {
   if (paths.length === 0) return json;
   const object = JSON.parse(json) as Record<string, unknown>;
+  const scope: ExpandScope = { request, embedded: embeddedObjects(renderContext(request), row) };
   for (const path of paths) {
     const steps = path.split('.');
     if (inList) {
@@ -441,28 +451,35 @@ function expandObject(request: ApiRequest, json: string, paths: readonly string[
       steps.shift();
     }
     if (steps.length > MAX_EXPAND_DEPTH) throw errors.cannotExpand(path);
-    expandPath(request, object, steps, path);
+    expandPath(scope, object, steps, path);
   }
   return JSON.stringify(object);
 }
 
-function expandPath(request: ApiRequest, object: Record<string, unknown>, steps: string[], path: string): void {
+function expandPath(scope: ExpandScope, object: Record<string, unknown>, steps: string[], path: string): void {
   const [field, ...rest] = steps as [string, ...string[]];
   if (!(field in object)) throw errors.cannotExpand(path);
   let value = object[field];
   if (value === null) return;
+  if (Array.isArray(value)) {
+    if (rest.length > 0 || !value.every((element) => typeof element === 'string')) throw errors.cannotExpand(path);
+    object[field] = value.map((id: string) => JSON.parse(findAndRender(scope, id, path)) as unknown);
+    return;
+  }
   if (rest.length === 0 && typeof value !== 'string') throw errors.cannotExpand(path);
   if (typeof value === 'string') {
-    value = JSON.parse(findAndRender(request, value, path));
+    value = JSON.parse(findAndRender(scope, value, path));
     object[field] = value;
   }
   if (rest.length > 0) {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw errors.cannotExpand(path);
-    expandPath(request, value as Record<string, unknown>, rest, path);
+    if (typeof value !== 'object' || value === null) throw errors.cannotExpand(path);
+    expandPath(scope, value as Record<string, unknown>, rest, path);
   }
 }
 
-function findAndRender(request: ApiRequest, id: string, path: string): string {
+function findAndRender({ request, embedded }: ExpandScope, id: string, path: string): string {
+  const held = embedded.get(id);
+  if (held !== undefined) return held;
   const modeWorld = request.modeWorld;
   if (id.startsWith('acct_')) {
     const account = id === modeWorld.platform.id ? modeWorld.platform : modeWorld.connected.get(id);

@@ -21,8 +21,10 @@ import type {
   PaymentIntentRow,
   PriceRow,
   ProductRow,
+  SubscriptionDiscount,
   SubscriptionRow,
 } from './rows.js';
+import { discountIdOf } from './rows.js';
 import { SHAPES, type DataShape, type NextArrival } from './shapes.js';
 import { AccountState, type AccountProfile, type VersionPeriod } from './store.js';
 import { DAY, type ModeWorld, type WorldOptions } from './world.js';
@@ -558,9 +560,10 @@ export class Business {
     const trial = this.rng.chance(0.25);
     const now = this.now;
     const periodEnd = trial ? now + 14 * DAY : addInterval(now, price);
+    const subscriptionId = this.rng.id('sub');
     const sub = this.m.create(book.account, {
       stream: 'subscriptions',
-      id: this.rng.id('sub'),
+      id: subscriptionId,
       created: now,
       seq: this.m.world.nextSeq(),
       deleted: false,
@@ -580,7 +583,7 @@ export class Business {
       trialStart: trial ? now : null,
       trialEnd: trial ? periodEnd : null,
       latestInvoice: null,
-      discountCoupon: coupon ? coupon.id : null,
+      discounts: coupon ? [newDiscount(subscriptionId, coupon, now)] : [],
       pausedUntil: null,
     }, 'customer.subscription.created');
     if (trial) {
@@ -737,12 +740,15 @@ export class Business {
       };
     });
     const subtotal = lines.reduce((sum, line) => sum + line.amount, 0);
-    const coupon = account.get('coupons', sub.discountCoupon);
+    // A deleted coupon keeps applying where it was applied, as in Stripe.
+    const discount = sub.discounts[0];
+    const coupon = discount ? account.get('coupons', discount.coupon) : undefined;
     const discountApplies =
+      discount !== undefined &&
       coupon !== undefined &&
       (coupon.duration === 'forever' ||
         (coupon.duration === 'once' && reason === 'subscription_create') ||
-        (coupon.duration === 'repeating' && periodStart < sub.startDate + (coupon.durationInMonths ?? 0) * 30 * DAY));
+        (coupon.duration === 'repeating' && discount.end !== null && periodStart < discount.end));
     const discountAmount = !discountApplies || !coupon
       ? 0
       : coupon.percentOff !== null
@@ -1254,6 +1260,16 @@ export class Business {
 function contact(customer: CustomerRow | undefined): ContactSnapshot {
   if (!customer) return { name: null, email: null, phone: null, address: null };
   return { name: customer.name, email: customer.email, phone: customer.phone, address: customer.address };
+}
+
+/**
+ * The Discount that applies `coupon` to a subscription from `start`; its id is the subscription's
+ * own (one discount per subscription), so that invoices can name it. A repeating coupon's months
+ * are 30 days here.
+ */
+function newDiscount(subscriptionId: string, coupon: CouponRow, start: number): SubscriptionDiscount {
+  const end = coupon.duration === 'repeating' ? start + (coupon.durationInMonths ?? 0) * 30 * DAY : null;
+  return { id: discountIdOf(subscriptionId), coupon: coupon.id, start, end };
 }
 
 function isLive(sub: SubscriptionRow): boolean {

@@ -20,10 +20,12 @@ import type {
   PriceRow,
   ProductRow,
   RefundRow,
+  SubscriptionDiscount,
   SubscriptionItem,
   SubscriptionRow,
   TransferRow,
 } from './rows.js';
+import { discountIdOf } from './rows.js';
 import type { AccountState, EventRecord } from './store.js';
 import { ObjectTemplate, RawJson, toJson, type TemplateValue } from './template.js';
 
@@ -119,7 +121,12 @@ function compileTemplates() {
     price: new ObjectTemplate(stripeSample('price'), ['active', 'created', 'currency', 'custom_unit_amount', 'id', 'livemode', 'lookup_key', 'metadata', 'nickname', 'product', 'recurring', 'transform_quantity', 'type', 'unit_amount', 'unit_amount_decimal'] as const),
     plan: new ObjectTemplate(sub(item, 'plan'), ['active', 'amount', 'amount_decimal', 'billing_scheme', 'created', 'currency', 'id', 'interval', 'interval_count', 'livemode', 'metadata', 'nickname', 'product', 'transform_usage'] as const),
     coupon: new ObjectTemplate(stripeSample('coupon'), ['amount_off', 'created', 'currency', 'duration', 'duration_in_months', 'id', 'livemode', 'max_redemptions', 'metadata', 'name', 'percent_off', 'redeem_by', 'times_redeemed', 'valid'] as const),
-    discount: new ObjectTemplate(sub(customer, 'discount'), ['customer', 'end', 'id', 'invoice', 'start', 'subscription', 'source'] as const),
+    // Before 2025-09-30.clover a discount held its coupon expanded in `coupon`; since, `source.coupon`
+    // holds its id. Eras split at basil, so the versions between basil and clover get the newer shape.
+    discount: {
+      current: new ObjectTemplate(sub(customer, 'discount'), ['customer', 'end', 'id', 'start', 'subscription', 'subscription_item', 'source'] as const),
+      pre_basil: new ObjectTemplate(sub(customer, 'discount'), ['customer', 'end', 'id', 'start', 'subscription', 'subscription_item', 'coupon'] as const, { add: ['coupon'], remove: ['source'] }),
+    },
     subscriptionItem: {
       current: new ObjectTemplate(item, [...itemKeys, 'current_period_end', 'current_period_start'] as const),
       pre_basil: new ObjectTemplate(item, itemKeys, { remove: ['current_period_end', 'current_period_start'] }),
@@ -261,8 +268,21 @@ function renderCoupon(c: RenderContext, r: CouponRow): string {
   });
 }
 
-function discountId(subscriptionId: string): string {
-  return `di_${subscriptionId.slice(4, 28)}`;
+/** A subscription's discount as Stripe's Discount object (on the subscription, so on none of its items). */
+function renderDiscount(c: RenderContext, s: SubscriptionRow, d: SubscriptionDiscount): string {
+  const common = { customer: s.customer, end: d.end, id: d.id, start: d.start, subscription: s.id, subscription_item: null };
+  if (c.era === 'current') return templates().discount.current.render({ ...common, source: new RawJson(`{"coupon":${toJson(d.coupon)},"type":"coupon"}`) });
+  const coupon = c.account.get('coupons', d.coupon);
+  return templates().discount.pre_basil.render({ ...common, coupon: coupon ? new RawJson(renderCoupon(c, coupon)) : null });
+}
+
+/**
+ * The objects a row holds that no endpoint returns on their own (Stripe: "Discounts cannot be
+ * fetched by ID"), rendered, by id: `expand[]` puts them in place of their ids.
+ */
+export function embeddedObjects(c: RenderContext, row: ObjectRow): ReadonlyMap<string, string> {
+  if (row.stream !== 'subscriptions') return new Map();
+  return new Map(row.discounts.map((d) => [d.id, renderDiscount(c, row, d)]));
 }
 
 function renderSubscriptionItem(c: RenderContext, s: SubscriptionRow, item: SubscriptionItem): string {
@@ -282,7 +302,8 @@ function renderSubscriptionItem(c: RenderContext, s: SubscriptionRow, item: Subs
   return templates().subscriptionItem.current.render({ ...common, current_period_end: s.currentPeriodEnd, current_period_start: s.currentPeriodStart });
 }
 
-function renderSubscription(c: RenderContext, s: SubscriptionRow): string {
+/** `expandDiscounts`: the discounts as objects (`expand[]=discounts`), else their ids as Stripe sends them. */
+function renderSubscription(c: RenderContext, s: SubscriptionRow, expandDiscounts = false): string {
   const items = s.items.map((item) => renderSubscriptionItem(c, s, item));
   const values = {
     application: null,
@@ -295,7 +316,7 @@ function renderSubscription(c: RenderContext, s: SubscriptionRow): string {
     created: s.created,
     currency: c.account.profile.currency,
     customer: s.customer,
-    discounts: s.discountCoupon ? [discountId(s.id)] : [],
+    discounts: expandDiscounts ? new RawJson(`[${s.discounts.map((d) => renderDiscount(c, s, d)).join(',')}]`) : s.discounts.map((d) => d.id),
     ended_at: s.endedAt,
     id: s.id,
     items: list(`/v1/subscription_items?subscription=${s.id}`, items, items.length),
@@ -374,7 +395,7 @@ function renderInvoice(c: RenderContext, inv: InvoiceRow): string {
     customer_name: customer.name,
     customer_phone: customer.phone,
     customer_shipping: null,
-    discounts: inv.couponId && inv.subscription ? [discountId(inv.subscription)] : [],
+    discounts: inv.couponId && inv.subscription ? [discountIdOf(inv.subscription)] : [],
     due_date: null,
     effective_at: inv.finalizedAt,
     ending_balance: inv.finalizedAt !== null ? 0 : null,
@@ -401,7 +422,7 @@ function renderInvoice(c: RenderContext, inv: InvoiceRow): string {
     subtotal: inv.subtotal,
     subtotal_excluding_tax: inv.subtotal,
     total,
-    total_discount_amounts: inv.discountAmount > 0 && inv.subscription ? [{ amount: inv.discountAmount, discount: discountId(inv.subscription) }] : [],
+    total_discount_amounts: inv.discountAmount > 0 && inv.subscription ? [{ amount: inv.discountAmount, discount: discountIdOf(inv.subscription) }] : [],
     total_excluding_tax: total,
     webhooks_delivered_at: inv.created,
     total_pretax_credit_amounts: [],
@@ -833,6 +854,14 @@ function renderFresh(c: RenderContext, row: ObjectRow): string {
     case 'transfers': return renderTransfer(c, row);
     case 'application_fees': return renderApplicationFee(c, row);
   }
+}
+
+/**
+ * A subscription as the connector reads it (`expand[]=data.discounts`): the truth shows it so,
+ * since that is what the warehouse should hold.
+ */
+export function renderSubscriptionExpanded(c: RenderContext, s: SubscriptionRow): string {
+  return renderSubscription(c, s, true);
 }
 
 /** Renders any row: objects of an account's streams, or a connected account. */

@@ -136,8 +136,23 @@ export interface SubscriptionRow extends BaseRow {
   trialStart: number | null;
   trialEnd: number | null;
   latestInvoice: string | null;
-  discountCoupon: string | null;
+  /** Stripe's `discounts`: the coupons applied to the whole subscription (none on its items). */
+  discounts: readonly SubscriptionDiscount[];
   pausedUntil: number | null;
+}
+
+/** The id of the discount of a subscription (`sub_…`): it has one at most. */
+export function discountIdOf(subscriptionId: string): string {
+  return `di_${subscriptionId.slice(4, 28)}`;
+}
+
+/** A Discount (`di_…`): a coupon applied to a subscription, from `start`. */
+export interface SubscriptionDiscount {
+  readonly id: string;
+  readonly coupon: string;
+  readonly start: number;
+  /** When a repeating coupon stops applying; null for once and forever coupons, as Stripe's `end`. */
+  readonly end: number | null;
 }
 
 export interface InvoiceLine {

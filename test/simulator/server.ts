@@ -22,8 +22,8 @@ import { StripeApiError, errors } from './errors.js';
 import { Faults, type FaultSettings } from './faults.js';
 import { HeldResponses, type HeldResponse } from './held-responses.js';
 import { RateLimiter, type RateLimits } from './rate-limit.js';
-import { renderAccount, renderEvent, renderObject } from './render.js';
-import { STREAM_NAMES, type ObjectStreamName } from './rows.js';
+import { renderAccount, renderEvent, renderObject, renderSubscriptionExpanded } from './render.js';
+import { STREAM_NAMES, type ObjectStreamName, type SubscriptionRow } from './rows.js';
 import type { AccountState, EventRecord, Mode } from './store.js';
 import { DAY, World, type WorldOptions } from './world.js';
 
@@ -385,7 +385,7 @@ export class SimulatorServer {
     return { now: this.world.now, start: this.world.start, platform: this.world.platformId, cpu_seconds: (cpu.user + cpu.system) / 1e6, modes };
   }
 
-  /** Every object's current state as JSON lines, rendered at the stripe SDK's API version. */
+  /** Every object's current state as JSON lines, rendered at the stripe SDK's API version; subscriptions with their discounts expanded, as the connector reads them. */
   private async truth(res: ServerResponse, mode: Mode): Promise<void> {
     const modeWorld = this.world.modes[mode];
     res.writeHead(200, { 'Content-Type': 'application/x-ndjson' });
@@ -398,7 +398,9 @@ export class SimulatorServer {
           ? renderEvent(ctx, line.row as EventRecord, line.account)
           : line.stream === 'accounts'
             ? renderAccount(line.account, line.account.accountRow)
-            : renderObject(ctx, line.row as Parameters<typeof renderObject>[1]);
+            : line.stream === 'subscriptions'
+              ? renderSubscriptionExpanded(ctx, line.row as SubscriptionRow)
+              : renderObject(ctx, line.row as Parameters<typeof renderObject>[1]);
       chunk += `{"stream":"${line.stream}","account_id":"${line.account_id}","id":${JSON.stringify(line.id)},"deleted":${line.deleted},"object":${object}}\n`;
       if (chunk.length > 1 << 16) {
         if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve));
