@@ -66,18 +66,30 @@ try {
   );
   await run('sync', config);
 
-  heading('Charges and volume per account, from the staging model stripe_staging.stg_stripe__charges_v1');
-  await show(`SELECT account_id, is_platform, count(*) AS charges, count(*) FILTER (WHERE status = 'succeeded') AS succeeded,
-                     sum(amount) FILTER (WHERE status = 'succeeded') AS amount, any_value(currency) AS currency
-              FROM stripe_staging.stg_stripe__charges_v1 WHERE NOT is_deleted GROUP BY account_id, is_platform ORDER BY charges DESC LIMIT 8`);
+  heading('Transactions per month, as hosted tools price them: stripe_marts.pricing_transactions_monthly (the last 6 months)');
+  await show(`SELECT month, platform_transactions, connected_account_transactions, total_transactions,
+                     connected_accounts_with_transactions, destination_payment_transactions
+              FROM (SELECT * FROM stripe_marts.pricing_transactions_monthly ORDER BY month DESC LIMIT 6) ORDER BY month`);
+  heading("The busiest connected accounts' last four weeks, from stripe_marts.account_activity_daily (weeks ending on the data's last day)");
+  await show(`WITH last_day AS (SELECT max(day) AS day FROM stripe_marts.account_activity_daily),
+              recent AS (
+                SELECT activity.*, last_day.day - CAST(7 * ((last_day.day - activity.day) // 7) AS INTEGER) AS week_ending
+                FROM stripe_marts.account_activity_daily AS activity, last_day
+                WHERE NOT activity.is_platform AND activity.day > last_day.day - 28),
+              busiest AS (SELECT account_id FROM recent GROUP BY account_id ORDER BY sum(charges) DESC, account_id LIMIT 3)
+              SELECT account_id, currency, week_ending, sum(charges) AS charges, sum(succeeded_charges) AS succeeded,
+                     sum(gross_volume) AS gross_volume, sum(refunded_amount) AS refunded, sum(fees) AS fees, sum(new_customers) AS new_customers
+              FROM recent JOIN busiest USING (account_id)
+              GROUP BY account_id, currency, week_ending ORDER BY account_id, currency, week_ending`);
   heading('Deleted objects kept and marked, per table');
   await show(`SELECT 'customers' AS raw_table, count(*) FILTER (WHERE is_deleted) AS deleted, count(*) AS total_rows FROM stripe_raw.customers
               UNION ALL SELECT 'products', count(*) FILTER (WHERE is_deleted), count(*) FROM stripe_raw.products
               UNION ALL SELECT 'coupons', count(*) FILTER (WHERE is_deleted), count(*) FROM stripe_raw.coupons`);
   process.stdout.write(
     `\nThe data is in ${WAREHOUSE}: one table per stream in the stripe_raw schema (account_id, id, created, is_deleted,\n` +
-      'observed_at, synced_at, and the whole object in data), and the staging models, typed, in stripe_staging. Query it:\n' +
-      `  stripe-elt query "SELECT count(*) FROM stripe_staging.stg_stripe__customers_v1 WHERE NOT is_deleted" --warehouse duckdb:${WAREHOUSE}\n` +
+      'observed_at, synced_at, and the whole object in data), the staging models, typed, in stripe_staging, and the marts in\n' +
+      'stripe_marts (README: the model reference). Query it:\n' +
+      `  stripe-elt query "SELECT * FROM stripe_marts.account_transactions_monthly ORDER BY month DESC LIMIT 10" --warehouse duckdb:${WAREHOUSE}\n` +
       `(from a checkout: node --import tsx connector/cli.ts query …), or with any DuckDB client: duckdb.connect("${WAREHOUSE}").sql("SELECT * FROM stripe_raw.payouts LIMIT 5")\n`,
   );
 } finally {
