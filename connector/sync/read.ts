@@ -198,7 +198,8 @@ function preparePartition(ctx: ReadContext, output: StreamOutput, account: strin
   const now = ctx.startedAt;
   const since = ctx.observationTime();
   const start = historyStart(ctx, definition);
-  const fresh = (): PartitionState => ({ ...freshPartition(definition.changes, newBackfill(start, now, since), now), history_from: start });
+  const expanded = definition.expand.length > 0 ? { expanded: [...definition.expand] } : {};
+  const fresh = (): PartitionState => ({ ...freshPartition(definition.changes, newBackfill(start, now, since), now), history_from: start, ...expanded });
   if (!output.incremental) {
     // Overwrite: when the refresh completes, every row it did not read counts as gone, whatever its date.
     const partition = fresh();
@@ -210,6 +211,14 @@ function preparePartition(ctx: ReadContext, output: StreamOutput, account: strin
   if (definition.changes === 'events' && saved.events && saved.events.cursor < now - EVENT_RETENTION_SECONDS + 3600) {
     void ctx.warn(
       `${definition.name} of ${account}: the last sync is older than the 30 days of events Stripe keeps, so changes since then cannot all be known; reading the stream again from the start.`,
+    );
+    return { state: fresh(), extended: false };
+  }
+  const missing = definition.expand.filter((field) => !(saved.expanded ?? []).includes(field));
+  if (missing.length > 0) {
+    // Objects read before without these fields expanded keep ids until they change: read them all again.
+    void ctx.warn(
+      `${definition.name} of ${account}: read before without ${missing.join(', ')} expanded, which this version loads expanded; reading the stream again from the start.`,
     );
     return { state: fresh(), extended: false };
   }

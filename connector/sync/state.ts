@@ -50,6 +50,8 @@ export const PartitionStateSchema = z
     overwrite: z.literal(true).optional(),
     /** A connected account read before that is no longer connected: when that was first seen. */
     disconnected_at: second.optional(),
+    /** The fields its objects were read with expanded (the stream's `expand`), when any. */
+    expanded: z.array(z.string()).optional(),
   })
   .strict();
 
