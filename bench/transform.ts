@@ -136,6 +136,7 @@ async function main(): Promise<void> {
   await warehouse.close();
 
   const full = await transform(path, true);
+  console.log(`full build: ${full.seconds.toFixed(1)} s, peak ${full.peakMb.toLocaleString('en-US')} MB`);
 
   // One more day: the day's objects, and the last two days' balance transactions now available.
   const reopened = await openWarehouse(`duckdb:${path}`, { duckdbMemoryLimit: argv['memory-limit'] });
