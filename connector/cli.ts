@@ -100,7 +100,10 @@ const warehouseOptions = {
   location: { type: 'string', describe: 'BigQuery: the location of new datasets (default US)' },
   'dataset-prefix': { type: 'string', describe: 'BigQuery: a prefix for the dataset names stripe_raw, stripe_marts, stripe_elt' },
   'bigquery-endpoint': { type: 'string', describe: "BigQuery: another API endpoint than Google's (a proxy, a local endpoint)" },
-  'duckdb-memory-limit': { type: 'string', default: DEFAULT_DUCKDB_MEMORY_LIMIT, describe: 'DuckDB: the memory DuckDB may use while loading; beyond it, it spills to disk' },
+  'duckdb-memory-limit': {
+    type: 'string',
+    describe: `DuckDB: the memory DuckDB may use (default ${DEFAULT_DUCKDB_MEMORY_LIMIT} while loading, half of the machine's for a build); beyond it, it spills to disk`,
+  },
   'batch-records': {
     type: 'number',
     default: DEFAULT_BATCH_RECORDS,
@@ -152,7 +155,7 @@ const OPTIONS = {
     },
     location: { type: 'string', describe: 'BigQuery: where the query runs (default: where the tables it names are)' },
     'bigquery-endpoint': warehouseOptions['bigquery-endpoint'],
-    'duckdb-memory-limit': { ...warehouseOptions['duckdb-memory-limit'], describe: 'DuckDB: the memory DuckDB may use for the query' },
+    'duckdb-memory-limit': { ...warehouseOptions['duckdb-memory-limit'], describe: `DuckDB: the memory DuckDB may use for the query (default ${DEFAULT_DUCKDB_MEMORY_LIMIT})` },
   },
 } as const;
 
@@ -264,6 +267,7 @@ function transformOptionsOf(argv: TransformArguments): TransformCommandOptions {
     vars: parseVars(argv.vars),
     ...(argv['project-dir'] ? { projectDir: argv['project-dir'] } : {}),
     ...(argv['dataset-prefix'] ? { datasetPrefix: argv['dataset-prefix'] } : {}),
+    ...(argv['duckdb-memory-limit'] ? { duckdbMemoryLimit: argv['duckdb-memory-limit'] } : {}),
   };
 }
 

@@ -2,10 +2,12 @@
 // (transforms/), through the warehouse's own client; its builds go to the warehouse's ledger,
 // stripe_elt.model_builds. `sync` is `load`, then this, in one process.
 import { existsSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { UserError } from '../errors.js';
+import { defaultBuildMemoryLimit } from '../loaders/duckdb/memory-limit.js';
 import type { Warehouse } from '../loaders/warehouse.js';
 import type { WarehouseClient } from '../warehouse/client.js';
 import { quoteName } from '../warehouse/dialect.js';
@@ -128,6 +130,8 @@ export interface TransformCommandOptions {
   readonly vars?: Readonly<Record<string, unknown>>;
   /** BigQuery: the loader's --dataset-prefix, the project's schema_prefix var. */
   readonly datasetPrefix?: string;
+  /** DuckDB: the memory the build may use (default: half of the machine's, defaultBuildMemoryLimit). */
+  readonly duckdbMemoryLimit?: string;
   readonly onNode?: TransformOptions['onNode'];
 }
 
@@ -138,7 +142,11 @@ export async function transform(warehouse: Warehouse, options: TransformCommandO
   const port = new WarehouseForTransforms(warehouse);
   // Tables the runner writes have no order to keep: without it, DuckDB builds them within its
   // memory limit (the loader's default, 256MB, is too little to keep the order of a large build).
-  if (port.dialect === 'duckdb') await warehouse.client.execute('SET preserve_insertion_order = false');
+  if (port.dialect === 'duckdb') {
+    await warehouse.client.execute('SET preserve_insertion_order = false');
+    const limit = options.duckdbMemoryLimit ?? defaultBuildMemoryLimit(totalmem());
+    await warehouse.client.execute(`SET memory_limit = '${limit}'`);
+  }
   const project = warehouse.description.startsWith('bigquery:') ? warehouse.description.slice('bigquery:'.length) : undefined;
   try {
     return await runTransforms({

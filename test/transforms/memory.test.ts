@@ -1,0 +1,48 @@
+// A build's memory: the marts join and window whole tables, which a load's 256MB cannot hold, so
+// `transform` (and the builds of `sync`) give DuckDB half of the machine's memory unless
+// --duckdb-memory-limit says otherwise; loads keep their own default.
+import { totalmem } from 'node:os';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { load } from '../../connector/commands/load.js';
+import { transform } from '../../connector/commands/transform.js';
+import { resolveConfig } from '../../connector/config.js';
+import { silentLogger } from '../../connector/logger.js';
+import { STREAM_NAMES } from '../../connector/streams/catalog.js';
+import { configFor } from '../connector/helpers.js';
+import { duckdbWarehouse, type TestWarehouse } from '../loaders/warehouses.js';
+import { startSimulator, type RunningSimulator } from '../simulator/index.js';
+
+let sim: RunningSimulator;
+let warehouse: TestWarehouse;
+
+/** DuckDB's memory_limit in bytes (it shows it as `11.7 GiB`, `256.0 MiB`, …). */
+async function memoryLimit(): Promise<number> {
+  const { rows } = await warehouse.loader.client.query("SELECT current_setting('memory_limit') AS limit");
+  const match = /^([\d.]+) (KiB|MiB|GiB|TiB)$/.exec(String(rows[0]?.limit));
+  if (!match) throw new Error(`memory_limit is ${String(rows[0]?.limit)}`);
+  return Number(match[1]) * 2 ** (10 * ['KiB', 'MiB', 'GiB', 'TiB'].indexOf(match[2] as string) + 10);
+}
+
+beforeAll(async () => {
+  sim = await startSimulator({ seed: 'build-memory', objects: 600, accounts: 1, rateLimits: { test: 0, endpoint: 0 } });
+  warehouse = await duckdbWarehouse();
+  await load({ config: resolveConfig(configFor(sim), 'config', {}), streams: STREAM_NAMES.map((name) => ({ name, syncMode: 'incremental' as const })), loader: warehouse.loader, logger: silentLogger() });
+}, 120_000);
+afterAll(async () => {
+  await warehouse?.close();
+  await sim?.close();
+});
+
+describe("a build's memory", () => {
+  it("is the load's 256MB while loading, and half of the machine's for a build by default", async () => {
+    expect(await memoryLimit()).toBeCloseTo(256e6, -6);
+    const summary = await transform(warehouse.loader, {});
+    expect(summary.failures).toBe(0);
+    expect(Math.abs((await memoryLimit()) / (totalmem() / 2) - 1)).toBeLessThan(0.01);
+  });
+
+  it('is what --duckdb-memory-limit gives', async () => {
+    await transform(warehouse.loader, { duckdbMemoryLimit: '300MB', select: ['stg_stripe__coupons'] });
+    expect(await memoryLimit()).toBeCloseTo(300e6, -6);
+  });
+});
