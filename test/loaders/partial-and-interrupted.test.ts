@@ -23,7 +23,7 @@ const run = (args: readonly string[], options: { input?: string; logLevel?: stri
 const rows = (path: string) => withDuckDB(path, warehouseView);
 
 beforeAll(async () => {
-  sim = await startSimulator({ seed: 'partial', objects: 3000, accounts: 2, rateLimits: { test: 0, endpoint: 0 }, keys: ['rk_test_nopayouts=*:read,payouts:none,connect.*:read'] });
+  sim = await startSimulator({ seed: 'partial', objects: 3000, accounts: 2, rateLimits: { test: 0, endpoint: 0 }, keys: ['rk_test_nopayouts=*:read,payouts:none,connect.*:read', 'rk_test_noevents=*:read,events:none,connect.*:read,connect.events:none'] });
   dir = mkdtempSync(join(tmpdir(), 'stripe-elt-partial-'));
 });
 afterAll(() => sim.close());
@@ -57,6 +57,37 @@ describe('a partial run', () => {
     expect(written.code).toBe(3);
     expect(written.stderr).toContain('The source reported customers incomplete; what it read was loaded.');
     expect((await run(['read', '--config', config, '--catalog', catalog, '--allow-partial'])).code).toBe(0);
+  });
+});
+
+describe('a partial run, of what only a second run can see', () => {
+  it('load exits 3 when a connected account loaded before is no longer connected, naming it; and again once it is back, 0', async () => {
+    const config = file('accounts-all.json', configFor(sim));
+    const warehouse = join(dir, 'left.duckdb');
+    expect((await run(['load', '--config', config, '--warehouse', `duckdb:${warehouse}`])).code).toBe(0);
+    const accounts = (await control<{ modes: { test: { connected_accounts: { id: string }[] } } }>(sim, 'info')).modes.test.connected_accounts.map((a) => a.id);
+    const leaving = accounts[0] as string;
+    await control(sim, 'faults', { disconnect_accounts: [leaving] });
+    try {
+      const partial = await run(['load', '--config', config, '--warehouse', `duckdb:${warehouse}`]);
+      expect(partial.code, partial.stdout).toBe(3);
+      expect(partial.stderr).toContain(`Connected account ${leaving}, read before, is no longer connected to the platform`);
+      expect(partial.stdout).toContain('The load is partial (above): it exits with code 3');
+    } finally {
+      await control(sim, 'faults', { reconnect_accounts: [leaving] });
+    }
+    expect((await run(['load', '--config', config, '--warehouse', `duckdb:${warehouse}`])).code).toBe(0);
+  });
+
+  it('load exits 3 on every incremental run of a key that may not read events, naming the permission', async () => {
+    const config = file('noevents.json', configFor(sim, { api_key: 'rk_test_noevents' }));
+    const warehouse = join(dir, 'noevents.duckdb');
+    const first = await run(['load', '--config', config, '--warehouse', `duckdb:${warehouse}`]);
+    expect(first.code).toBe(3);
+    const second = await run(['load', '--config', config, '--warehouse', `duckdb:${warehouse}`]);
+    expect(second.code).toBe(3);
+    expect(second.stdout).toContain('The load is partial (above): it exits with code 3');
+    expect(second.stderr).toContain('rak_event_read');
   });
 });
 
