@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { duckdb } from './dialects.js';
 import { compareVersions, readProject, type ModelNode, type Project } from './project.js';
 import { TransformRun } from './runner.js';
-import type { BuildLedger, TransformWarehouse } from './warehouse.js';
+import { offlineWarehouse } from './warehouse.js';
 
 export const REFERENCE_START = '<!-- models:start (generated from sql/ by `npm run models-reference`: do not edit) -->';
 export const REFERENCE_END = '<!-- models:end -->';
@@ -20,17 +20,8 @@ function layerOf(model: ModelNode): string {
   return ['staging', 'intermediate', 'marts'].includes(folder) ? folder : 'other';
 }
 
-/** A warehouse that is never asked anything: the reference only compiles the project. */
-const offline: TransformWarehouse & BuildLedger = {
-  dialect: 'duckdb',
-  description: 'duckdb:(reference)',
-  query: async () => [],
-  execute: async () => {},
-  describe: async () => null,
-  columnsOf: async () => [],
-  lastSuccessful: async () => new Map(),
-  record: async () => {},
-};
+/** The reference only compiles the project: no warehouse is asked anything. */
+const offline = offlineWarehouse('duckdb', 'duckdb:(reference)');
 
 /** The reference, in Markdown: one section per layer, one entry per model, as the build makes it. */
 export function modelReference(project: Project): string {

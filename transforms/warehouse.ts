@@ -42,3 +42,17 @@ export interface BuildLedger {
   lastSuccessful(): Promise<Map<string, string>>;
   record(build: BuildRecord): Promise<void>;
 }
+
+/** A warehouse that is never asked anything, for compiling a project without one (the model reference, rendering tests). */
+export function offlineWarehouse(dialect: Dialect, description: string): TransformWarehouse & BuildLedger {
+  return {
+    dialect,
+    description,
+    query: async () => [],
+    execute: async () => {},
+    describe: async () => null,
+    columnsOf: async () => [],
+    lastSuccessful: async () => new Map(),
+    record: async () => {},
+  };
+}

@@ -11,10 +11,10 @@ import { silentLogger } from '../../connector/logger.js';
 import { STREAM_NAMES } from '../../connector/streams/catalog.js';
 import { startSimulator, type RunningSimulator } from '../simulator/index.js';
 import { control } from '../simulator-spec/helpers.js';
-import { compareWithTruth, configFor } from '../connector/helpers.js';
+import { allStreams, compareWithTruth, configFor } from '../connector/helpers.js';
 import { warehouseView, withDuckDB } from './warehouses.js';
 
-const streams = STREAM_NAMES.map((name) => ({ name, syncMode: 'incremental' as const }));
+const streams = allStreams();
 let dir: string;
 let original: string;
 

@@ -8,10 +8,10 @@ import { silentLogger } from '../../connector/logger.js';
 import { STREAM_NAMES } from '../../connector/streams/catalog.js';
 import { startSimulator, type RunningSimulator } from '../simulator/index.js';
 import { control } from '../simulator-spec/helpers.js';
-import { compareWithTruth, configFor } from '../connector/helpers.js';
+import { allStreams, compareWithTruth, configFor } from '../connector/helpers.js';
 import { WAREHOUSES, warehouseView, type TestWarehouse } from './warehouses.js';
 
-const streams = STREAM_NAMES.map((name) => ({ name, syncMode: 'incremental' as const }));
+const streams = allStreams();
 
 describe.each(WAREHOUSES)('load into %s', (_name, create) => {
   let sim: RunningSimulator;

@@ -8,7 +8,7 @@ import { parseConfiguredCatalog } from '../../connector/protocol/inputs.js';
 import { STREAM_NAMES } from '../../connector/streams/catalog.js';
 import { startSimulator, type RunningSimulator } from '../simulator/index.js';
 import { control, truth } from '../simulator-spec/helpers.js';
-import { compareWithTruth, configFor } from '../connector/helpers.js';
+import { allStreams, compareWithTruth, configFor } from '../connector/helpers.js';
 import { duckdbWarehouse, warehouseView, type TestWarehouse } from './warehouses.js';
 
 const config = (sim: RunningSimulator, extra: Record<string, unknown> = {}) => resolveConfig(configFor(sim, extra), 'config', {});
@@ -39,7 +39,7 @@ describe('a full refresh', () => {
   });
 
   it('leaves no cursor: an incremental load after it reads everything again, and keeps a cursor from then on', async () => {
-    const streams = STREAM_NAMES.map((name) => ({ name, syncMode: 'incremental' as const }));
+    const streams = allStreams();
     const result = await load({ config: config(sim), streams, loader: warehouse.loader, logger: silentLogger() });
     const customers = (await truth(sim)).filter((l) => l.stream === 'customers' && !l.deleted).length;
     expect(customers).toBeGreaterThan(100);
@@ -55,7 +55,7 @@ describe('destination_sync_mode', () => {
     const sim = await startSimulator({ seed: 'overwrite', objects: 3000, accounts: 1, rateLimits: { test: 0, endpoint: 0 } });
     const warehouse = await duckdbWarehouse();
     try {
-      const all = STREAM_NAMES.map((name) => ({ name, syncMode: 'incremental' as const }));
+      const all = allStreams();
       await load({ config: config(sim), streams: all, loader: warehouse.loader, logger: silentLogger() });
       const since = Date.UTC(2026, 6, 1) / 1000;
       const older = (rows: Awaited<ReturnType<typeof warehouseView>>) => [...rows.values()].filter((r) => r.stream === 'customers' && (r.data.created as number) < since);

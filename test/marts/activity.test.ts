@@ -9,9 +9,8 @@ import { load } from '../../connector/commands/load.js';
 import { transform } from '../../connector/commands/transform.js';
 import { resolveConfig } from '../../connector/config.js';
 import { silentLogger } from '../../connector/logger.js';
-import { STREAM_NAMES } from '../../connector/streams/catalog.js';
 import { toDuckDB } from '../bigquery-fake/translate.js';
-import { configFor } from '../connector/helpers.js';
+import { allStreams, configFor } from '../connector/helpers.js';
 import { bigqueryWarehouse } from '../loaders/warehouses.js';
 import { startSimulator } from '../simulator/index.js';
 import { control, truth } from '../simulator-spec/helpers.js';
@@ -107,7 +106,7 @@ describe('the activity marts on BigQuery', () => {
     const sim = await startSimulator({ seed: 'activity-bigquery', objects: 3000, accounts: 3, rateLimits: { test: 0, endpoint: 0 } });
     const warehouse = await bigqueryWarehouse();
     try {
-      const streams = STREAM_NAMES.map((name) => ({ name, syncMode: 'incremental' as const }));
+      const streams = allStreams();
       await load({ config: resolveConfig(configFor(sim, { start_date: '2024-01-01' }), 'config', {}), streams, loader: warehouse.loader, logger: silentLogger() });
       const summary = await transform(warehouse.loader, {});
       const activity = ['int_activity__account_daily', 'account_activity_daily', 'int_activity__balance_transactions_classified', 'account_transactions_monthly', 'pricing_transactions_monthly'];

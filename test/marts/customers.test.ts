@@ -7,8 +7,7 @@ import { load } from '../../connector/commands/load.js';
 import { transform } from '../../connector/commands/transform.js';
 import { resolveConfig } from '../../connector/config.js';
 import { silentLogger } from '../../connector/logger.js';
-import { STREAM_NAMES } from '../../connector/streams/catalog.js';
-import { configFor } from '../connector/helpers.js';
+import { allStreams, configFor } from '../connector/helpers.js';
 import { bigqueryWarehouse } from '../loaders/warehouses.js';
 import { startSimulator } from '../simulator/index.js';
 import { control, truth, type TruthLine } from '../simulator-spec/helpers.js';
@@ -130,7 +129,7 @@ describe('customers and account_summary on BigQuery', () => {
     const sim = await startSimulator({ seed: 'customers-bigquery', objects: 3000, accounts: 3, rateLimits: { test: 0, endpoint: 0 } });
     const warehouse = await bigqueryWarehouse();
     try {
-      const streams = STREAM_NAMES.map((name) => ({ name, syncMode: 'incremental' as const }));
+      const streams = allStreams();
       await load({ config: resolveConfig(configFor(sim, { start_date: '2024-01-01' }), 'config', {}), streams, loader: warehouse.loader, logger: silentLogger() });
       const summary = await transform(warehouse.loader, {});
       const marts = ['account_summary', 'customers'];

@@ -12,9 +12,8 @@ import { load } from '../../connector/commands/load.js';
 import { transform } from '../../connector/commands/transform.js';
 import { resolveConfig } from '../../connector/config.js';
 import { silentLogger } from '../../connector/logger.js';
-import { STREAM_NAMES } from '../../connector/streams/catalog.js';
 import type { TransformSummary } from '../../transforms/runner.js';
-import { configFor } from '../connector/helpers.js';
+import { allStreams, configFor } from '../connector/helpers.js';
 import { bigqueryWarehouse, duckdbWarehouse, type TestWarehouse } from '../loaders/warehouses.js';
 import { startSimulator, type RunningSimulator } from '../simulator/index.js';
 import { control, stripeFor, truth, type TruthLine } from '../simulator-spec/helpers.js';
@@ -92,7 +91,7 @@ describe.each(Object.entries(MARTS))('%s', (relation, { keys, expected }) => {
 /** Loads all of a simulator into a warehouse and builds sql/ there. */
 async function loadAndBuild(sim: RunningSimulator, warehouse: TestWarehouse): Promise<TransformSummary> {
   const config = resolveConfig(configFor(sim, { start_date: '2024-01-01' }), 'config', {});
-  await load({ config, streams: STREAM_NAMES.map((name) => ({ name, syncMode: 'incremental' as const })), loader: warehouse.loader, logger: silentLogger() });
+  await load({ config, streams: allStreams(), loader: warehouse.loader, logger: silentLogger() });
   return transform(warehouse.loader, {});
 }
 

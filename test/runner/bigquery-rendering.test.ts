@@ -5,21 +5,12 @@ import { parse as parseSql } from 'sql-parser-cst';
 import { bigquery, duckdb } from '../../transforms/dialects.js';
 import { readProject } from '../../transforms/project.js';
 import { TransformRun } from '../../transforms/runner.js';
-import type { BuildLedger, TransformWarehouse } from '../../transforms/warehouse.js';
+import { offlineWarehouse } from '../../transforms/warehouse.js';
 
 const FIXTURE = new URL('./fixtures/shop', import.meta.url).pathname;
 
-/** A warehouse that is never asked anything: compiling needs none. */
-const offline: TransformWarehouse & BuildLedger = {
-  dialect: 'bigquery',
-  description: 'bigquery:offline',
-  query: async () => [],
-  execute: async () => {},
-  describe: async () => null,
-  columnsOf: async () => [],
-  lastSuccessful: async () => new Map(),
-  record: async () => {},
-};
+/** Compiling needs no warehouse. */
+const offline = offlineWarehouse('bigquery', 'bigquery:offline');
 
 function parsesAsBigQuery(sql: string): void {
   expect(() => parseSql(sql, { dialect: 'bigquery' }), sql).not.toThrow();
@@ -60,7 +51,7 @@ describe('the BigQuery rendering', () => {
   });
 
   it('is not the DuckDB one: the same model renders with DuckDB quoting and macros there', () => {
-    const local = new TransformRun({ project: readProject(FIXTURE), warehouse: { ...offline, dialect: 'duckdb' }, ledger: offline, dialect: duckdb, target: { type: 'duckdb', schema: 'main', name: 'test' } });
+    const local = new TransformRun({ project: readProject(FIXTURE), warehouse: offlineWarehouse('duckdb', 'duckdb:offline'), ledger: offline, dialect: duckdb, target: { type: 'duckdb', schema: 'main', name: 'test' } });
     expect(local.compile('model.stg_orders')).toContain('cast(round(amount * 100) as bigint)');
     expect(local.compile('model.stg_orders')).toContain('"raw"."orders"');
   });

@@ -11,13 +11,13 @@ import { resolveConfig } from '../../connector/config.js';
 import { silentLogger } from '../../connector/logger.js';
 import { STREAM_NAMES } from '../../connector/streams/catalog.js';
 import type { TransformSummary } from '../../transforms/runner.js';
-import { configFor } from '../connector/helpers.js';
+import { allStreams, configFor } from '../connector/helpers.js';
 import { projectModels } from './dbt.js';
 import { bigqueryWarehouse, type TestWarehouse } from '../loaders/warehouses.js';
 import { startSimulator, type RunningSimulator } from '../simulator/index.js';
 import { control } from '../simulator-spec/helpers.js';
 
-const streams = STREAM_NAMES.map((name) => ({ name, syncMode: 'incremental' as const }));
+const streams = allStreams();
 let sim: RunningSimulator;
 let warehouse: TestWarehouse;
 let first: TransformSummary;

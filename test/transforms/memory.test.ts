@@ -7,8 +7,7 @@ import { load } from '../../connector/commands/load.js';
 import { transform } from '../../connector/commands/transform.js';
 import { resolveConfig } from '../../connector/config.js';
 import { silentLogger } from '../../connector/logger.js';
-import { STREAM_NAMES } from '../../connector/streams/catalog.js';
-import { configFor } from '../connector/helpers.js';
+import { allStreams, configFor } from '../connector/helpers.js';
 import { duckdbWarehouse, type TestWarehouse } from '../loaders/warehouses.js';
 import { startSimulator, type RunningSimulator } from '../simulator/index.js';
 
@@ -26,7 +25,7 @@ async function memoryLimit(): Promise<number> {
 beforeAll(async () => {
   sim = await startSimulator({ seed: 'build-memory', objects: 600, accounts: 1, rateLimits: { test: 0, endpoint: 0 } });
   warehouse = await duckdbWarehouse();
-  await load({ config: resolveConfig(configFor(sim), 'config', {}), streams: STREAM_NAMES.map((name) => ({ name, syncMode: 'incremental' as const })), loader: warehouse.loader, logger: silentLogger() });
+  await load({ config: resolveConfig(configFor(sim), 'config', {}), streams: allStreams(), loader: warehouse.loader, logger: silentLogger() });
 }, 120_000);
 afterAll(async () => {
   await warehouse?.close();
