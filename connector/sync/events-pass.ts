@@ -5,9 +5,10 @@
 // ours, or about an object of a stream that holds some fields expanded (an event's copy never
 // is), is not printed as it is: the object is fetched again, so that every record of a stream
 // has the same shape whichever way it arrived.
-import { RELATED_REFRESH, STREAM_OF_OBJECT, retrieveQuery, type StreamName } from '../streams/catalog.js';
-import { STRIPE_API_VERSION, isStripeError, type StripeList } from '../stripe/client.js';
+import { retrieveQuery, type StreamName } from '../streams/catalog.js';
+import { isStripeError, type StripeList } from '../stripe/client.js';
 import type { ReadContext } from './context.js';
+import { eventChanges, type StripeEvent } from './event-changes.js';
 import { classifyFailure } from './failures.js';
 import type { StreamOutput, StripeObject } from './stream-output.js';
 
@@ -17,14 +18,6 @@ export const EVENT_RETENTION_SECONDS = 30 * 86_400;
 export const OVERLAP_SECONDS = 300;
 const WINDOW_SECONDS = 86_400;
 const WINDOWS_AT_ONCE = 4;
-
-interface StripeEvent {
-  readonly id: string;
-  readonly type: string;
-  readonly created: number;
-  readonly api_version: string | null;
-  readonly data: { readonly object: StripeObject };
-}
 
 interface Refetch {
   readonly output: StreamOutput;
@@ -64,33 +57,31 @@ export async function runEventsPass(ctx: ReadContext, account: string): Promise<
   const finished = new Set<number>();
   let prefix = -1;
 
-  /** Applies one event to the streams it concerns; returns a refetch when its shape is not ours. */
+  /** Applies one event to the streams it concerns (see event-changes.ts); what is not in our shape goes to `refetch`. */
   const apply = async (event: StripeEvent, latest: Set<string>, refetch: Map<string, Refetch>): Promise<void> => {
-    const object = event.data.object;
     const eventsOutput = byStream.get('events');
     if (consuming(eventsOutput, account) && event.created >= cursorOf(eventsOutput) - OVERLAP_SECONDS) {
       await eventsOutput.emit(event as unknown as StripeObject, account, event.created);
     }
-    const stream = object.object ? STREAM_OF_OBJECT.get(object.object) : undefined;
-    const output = stream && stream !== 'events' ? byStream.get(stream) : undefined;
-    if (consuming(output, account) && event.created >= cursorOf(output) - OVERLAP_SECONDS) {
-      const key = `${output.name}:${object.id}`;
+    const changes = eventChanges(event);
+    const change = changes.object;
+    const output = change ? byStream.get(change.stream) : undefined;
+    if (change && consuming(output, account) && event.created >= cursorOf(output) - OVERLAP_SECONDS) {
+      const id = change.kind === 'refetch' ? change.id : change.object.id;
+      const key = `${output.name}:${id}`;
       if (!latest.has(key)) {
         latest.add(key);
-        if (event.type === `${object.object}.deleted`) await output.emit(object, account, event.created, true);
-        else if (event.api_version === STRIPE_API_VERSION && output.definition.expand.length === 0) await output.emit(object, account, event.created);
-        else refetch.set(key, { output, id: object.id, eventCreated: event.created });
+        if (change.kind === 'refetch') refetch.set(key, { output, id, eventCreated: event.created });
+        else await output.emit(change.object, account, event.created, change.kind === 'deleted');
       }
     }
-    // Objects Stripe changes silently when this one changes: fetch them again.
-    for (const related of RELATED_REFRESH[object.object ?? ''] ?? []) {
+    for (const related of changes.related) {
       const relatedOutput = byStream.get(related.stream);
-      const id = object[related.field];
-      if (!consuming(relatedOutput, account) || typeof id !== 'string') continue;
-      const key = `${related.stream}:${id}`;
+      if (!consuming(relatedOutput, account)) continue;
+      const key = `${related.stream}:${related.id}`;
       if (!latest.has(key)) {
         latest.add(key);
-        refetch.set(key, { output: relatedOutput, id, eventCreated: event.created });
+        refetch.set(key, { output: relatedOutput, id: related.id, eventCreated: event.created });
       }
     }
   };

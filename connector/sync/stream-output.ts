@@ -11,6 +11,20 @@ export const CHECKPOINT_RECORDS = 2000;
 
 export type StripeObject = Record<string, unknown> & { id: string; created?: number; object?: string };
 
+/**
+ * An object as a record of its stream: Stripe's fields unchanged, plus `account_id`, `observed_at`
+ * (when the object was known to be in this state), `deleted` for deleted objects, and `livemode`
+ * where Stripe's object has none. Every way a record reaches the warehouse makes it here.
+ */
+export function asRecord(definition: StreamDefinition, mode: Mode, object: StripeObject, accountId: string, observedAt: number, deleted = false): Record<string, unknown> {
+  const data = object as Record<string, unknown>;
+  data.account_id = accountId;
+  data.observed_at = observedAt;
+  if (deleted) data.deleted = true;
+  if (definition.addsLivemode && data.livemode === undefined) data.livemode = mode === 'live';
+  return data;
+}
+
 export class StreamOutput {
   records = 0;
   private sinceCheckpoint = 0;
@@ -57,16 +71,9 @@ export class StreamOutput {
     this.state.accounts[account] = partition;
   }
 
-  /**
-   * Prints one object as a record: Stripe's fields unchanged, plus `account_id`, `observed_at`,
-   * `deleted` for deleted objects, and `livemode` where Stripe's object has none.
-   */
+  /** Prints one object as a record (see asRecord). */
   async emit(object: StripeObject, accountId: string, observedAt: number, deleted = false): Promise<void> {
-    const data = object as Record<string, unknown>;
-    data.account_id = accountId;
-    data.observed_at = observedAt;
-    if (deleted) data.deleted = true;
-    if (this.definition.addsLivemode && data.livemode === undefined) data.livemode = this.mode === 'live';
+    const data = asRecord(this.definition, this.mode, object, accountId, observedAt, deleted);
     if (!this.running) {
       this.running = true;
       await this.writer.streamStatus(this.name, 'RUNNING');
