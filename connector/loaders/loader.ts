@@ -27,6 +27,18 @@ export interface CommitResult {
   readonly swept: number;
 }
 
+/** An event `serve` received, recorded with the commit that applies it (see `Loader.commit`). */
+export interface ReceivedEvent {
+  readonly id: string;
+  readonly account_id: string;
+  readonly type: string;
+  /** Unix seconds. */
+  readonly created: number;
+}
+
+/** How long received events are remembered: Stripe retries a delivery for three days at most. */
+export const RECEIVED_EVENTS_KEPT_DAYS = 30;
+
 export interface Loader {
   /** `duckdb:stripe.duckdb`, `bigquery:my-project`: for messages. */
   readonly description: string;
@@ -49,9 +61,13 @@ export interface Loader {
   /**
    * Atomically: merges the batch's records into the raw tables (the newest state of each object
    * wins), stores the batch's states, and marks deleted what completed backfills no longer list.
-   * Refuses records of the other mode, and states of another platform.
+   * Refuses records of the other mode, and states of another platform. `received`: the webhook
+   * events whose records the batch holds, remembered (RECEIVED_EVENTS_KEPT_DAYS) in the same
+   * transaction so that a redelivery is known for one.
    */
-  commit(batch: BatchFile, states: ReadonlyMap<StreamName, StreamState>): Promise<CommitResult>;
+  commit(batch: BatchFile, states: ReadonlyMap<StreamName, StreamState>, received?: readonly ReceivedEvent[]): Promise<CommitResult>;
+  /** Which of these event ids an earlier commit received. */
+  receivedEvents(ids: readonly string[]): Promise<Set<string>>;
   /** Drops the raw tables and state of these streams (every stream: also forgets the mode). */
   reset(streams: readonly StreamName[] | 'all'): Promise<void>;
   close(): Promise<void>;

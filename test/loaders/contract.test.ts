@@ -93,6 +93,18 @@ describe.each(WAREHOUSES)('the %s warehouse', (_name, create) => {
     expect(byId(await readRows(loader, 'customers')).get('cus_new')?.is_deleted).toBe(false);
   });
 
+  it('remembers the webhook events a commit applies, by id, and nothing of a failed commit', async () => {
+    const { loader } = warehouse;
+    expect(await loader.receivedEvents(['evt_1'])).toEqual(new Set());
+    const evt = (id: string) => ({ id, account_id: 'acct_1', type: 'customer.updated', created: 1_700_000_100 });
+    await commit(loader, [['customers', customer('cus_1', 1_700_000_100)]], {}, [evt('evt_1'), evt('evt_2')]);
+    await commit(loader, [], {}, [evt('evt_2'), evt('evt_3')]);
+    const foreign = { id: 'cus_x', object: 'customer', created: 1 };
+    await expect(commit(loader, [['customers', foreign]], {}, [evt('evt_4')])).rejects.toThrow(/lack account_id/);
+    expect(await loader.receivedEvents(['evt_1', 'evt_2', 'evt_3', 'evt_4', 'evt_5'])).toEqual(new Set(['evt_1', 'evt_2', 'evt_3']));
+    expect((await readRows(loader, 'customers')).map((r) => r.id)).toEqual(['cus_1']);
+  });
+
   it('commits nothing of a batch that fails: no rows, no state', async () => {
     const { loader } = warehouse;
     const foreign = { id: 'cus_x', object: 'customer', created: 1 };

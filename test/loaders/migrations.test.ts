@@ -94,7 +94,7 @@ async function ledgerRows(loader: Warehouse): Promise<{ name: string; checksum: 
 /** What opening the place says, if it refuses. */
 const refusal = (place: Place) => openingRefusal(place.loader());
 
-const NAMES = ['0001_state', '0002_settings', '0003_model_builds'];
+const NAMES = ['0001_state', '0002_settings', '0003_model_builds', '0004_webhook_events'];
 
 describe.each(PLACES)('the migrations of the %s warehouse', (_name, create) => {
   let place: Place;
@@ -131,11 +131,12 @@ describe.each(PLACES)('the migrations of the %s warehouse', (_name, create) => {
         { name: '0001_state', status: 'applied' },
         { name: '0002_settings', status: 'applied' },
         { name: '0003_model_builds', status: 'applied' },
+        { name: '0004_webhook_events', status: 'applied' },
       ],
     });
     // The same warehouse as stripe-elt 0.1 left it: its bookkeeping tables, no ledger, no model builds.
     await opened(place, async (loader) => {
-      for (const table of ['migrations', 'model_builds']) {
+      for (const table of ['migrations', 'model_builds', 'webhook_events']) {
         // BigQuery drops tables through its API.
         if (loader instanceof BigQueryLoader) await loader.client.deleteTable(loader.names.meta, table);
         else await loader.client.execute(`DROP TABLE ${relationName('duckdb', loader.names.meta, table)}`);
@@ -150,13 +151,14 @@ describe.each(PLACES)('the migrations of the %s warehouse', (_name, create) => {
         { name: '0001_state', status: 'adopted' },
         { name: '0002_settings', status: 'adopted' },
         { name: '0003_model_builds', status: 'applied' },
+        { name: '0004_webhook_events', status: 'applied' },
       ],
     });
     const description = place.dialect === 'duckdb' ? 'duckdb:' : 'bigquery:test-project';
     const logged = lines.map((line) => JSON.parse(line) as { level: number; msg: string });
     expect(logged).toHaveLength(1);
     expect(logged[0]?.level).toBe(30);
-    expect(logged[0]?.msg).toMatch(new RegExp(`^Upgraded the bookkeeping of ${description}.*: 0001_state adopted, 0002_settings adopted, 0003_model_builds applied\\.$`));
+    expect(logged[0]?.msg).toMatch(new RegExp(`^Upgraded the bookkeeping of ${description}.*: 0001_state adopted, 0002_settings adopted, 0003_model_builds applied, 0004_webhook_events applied\\.$`));
   });
 
   it('refuse, at opening and before any work, a ledger that holds a migration this release does not know', async () => {
@@ -183,7 +185,7 @@ describe.each(PLACES)('the migrations of the %s warehouse', (_name, create) => {
       await loader.client.execute(`UPDATE ${ledger(loader)} SET applied_at = ${sql(place.dialect, 'to_timestamp(1)', 'TIMESTAMP_SECONDS(1)')} WHERE name = '0002_settings'`);
     });
     expect(await refusal(place)).toMatch(
-      /^The ledger stripe_elt\.migrations of \S+ holds its migrations in another order than stripe-elt applies them \(0002_settings, 0001_state, 0003_model_builds, where stripe-elt applies 0001_state, 0002_settings, 0003_model_builds\): something else than stripe-elt wrote it\. Nothing was changed; restore the ledger, or load into a new warehouse\.$/,
+      /^The ledger stripe_elt\.migrations of \S+ holds its migrations in another order than stripe-elt applies them \(0002_settings, 0001_state, 0003_model_builds, 0004_webhook_events, where stripe-elt applies 0001_state, 0002_settings, 0003_model_builds, 0004_webhook_events\): something else than stripe-elt wrote it\. Nothing was changed; restore the ledger, or load into a new warehouse\.$/,
     );
     // Put back in order, with other content for 0003.
     const names = warehouseNames();
@@ -206,8 +208,8 @@ describe('the migrations of both warehouses', () => {
     expect(duckdbMigrations(names).map((m) => m.name)).toEqual(NAMES);
     expect(bigqueryMigrations(names).map((m) => m.name)).toEqual(NAMES);
     // A released migration never changes: the ledgers of existing warehouses hold these.
-    expect(duckdbMigrations(names).map((m) => checksum(m.definition).slice(0, 16))).toEqual(['0c0be6da24cddce2', '72a6a4920d88a8bf', '541058fea454a732']);
-    expect(bigqueryMigrations(names).map((m) => checksum(m.definition).slice(0, 16))).toEqual(['ca386fe3506c74e3', '4f94038d7a683aee', 'fdbc540ea70c3872']);
+    expect(duckdbMigrations(names).map((m) => checksum(m.definition).slice(0, 16))).toEqual(['0c0be6da24cddce2', '72a6a4920d88a8bf', '541058fea454a732', '0d9b2173019ab633']);
+    expect(bigqueryMigrations(names).map((m) => checksum(m.definition).slice(0, 16))).toEqual(['ca386fe3506c74e3', '4f94038d7a683aee', 'fdbc540ea70c3872', '2e7ae9143afa4c83']);
     // Whatever the dataset prefix.
     expect(bigqueryMigrations(warehouseNames('acme_')).map((m) => checksum(m.definition))).toEqual(bigqueryMigrations(names).map((m) => checksum(m.definition)));
   });
@@ -277,6 +279,7 @@ describe('a warehouse written by stripe-elt 0.1, without a ledger', () => {
       { name: '0001_state', status: 'adopted' },
       { name: '0002_settings', status: 'adopted' },
       { name: '0003_model_builds', status: 'applied' },
+      { name: '0004_webhook_events', status: 'applied' },
     ]);
     await opened(duckdbPlace(path), async (loader) => {
       expect(await contents(loader)).toBe(before);
@@ -295,6 +298,6 @@ describe('a warehouse written by stripe-elt 0.1, without a ledger', () => {
     const record = JSON.stringify({ type: 'RECORD', record: { stream: 'customers', data: customer('cus_new', 1_800_000_000, { account_id: 'acct_1' }), emitted_at: 1 } });
     const wrote = await finishCli(startCli(['write', '--warehouse', `duckdb:${path}`], { input: `${record}\n` }));
     expect(wrote.code).toBe(0);
-    expect(wrote.stderr).toContain(`"msg":"Upgraded the bookkeeping of duckdb:${path}: 0001_state adopted, 0002_settings adopted, 0003_model_builds applied."`);
+    expect(wrote.stderr).toContain(`"msg":"Upgraded the bookkeeping of duckdb:${path}: 0001_state adopted, 0002_settings adopted, 0003_model_builds applied, 0004_webhook_events applied."`);
   });
 });

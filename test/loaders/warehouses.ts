@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { BatchFile } from '../../connector/loaders/batch.js';
 import { BigQueryLoader } from '../../connector/loaders/bigquery/bigquery-loader.js';
 import { DuckDBLoader } from '../../connector/loaders/duckdb/duckdb-loader.js';
-import type { Loader, WarehouseNames } from '../../connector/loaders/loader.js';
+import type { Loader, ReceivedEvent, WarehouseNames } from '../../connector/loaders/loader.js';
 import type { Warehouse } from '../../connector/loaders/warehouse.js';
 import { STREAM_NAMES, type StreamName } from '../../connector/streams/catalog.js';
 import { Json, type Row, type Session } from '../../connector/warehouse/client.js';
@@ -77,10 +77,10 @@ export function state(partitions: Record<string, unknown> = {}): StreamState {
   return { version: 2, accounts: partitions } as StreamState;
 }
 
-export async function commit(loader: Loader, lines: readonly [StreamName, Record<string, unknown>][], states: Record<string, StreamState> = {}) {
+export async function commit(loader: Loader, lines: readonly [StreamName, Record<string, unknown>][], states: Record<string, StreamState> = {}, received: readonly ReceivedEvent[] = []) {
   const batch = await batchOf(lines);
   try {
-    return await loader.commit(batch, new Map(Object.entries(states)) as Map<StreamName, StreamState>);
+    return await loader.commit(batch, new Map(Object.entries(states)) as Map<StreamName, StreamState>, received);
   } finally {
     batch.discard();
   }

@@ -17,7 +17,7 @@ import type { StreamState } from '../../sync/state.js';
 import type { Parameters } from '../../warehouse/client.js';
 import { checkLedger, describeResults, migrate, migrationFailure, type MigrationReport } from '../../warehouse/migrations.js';
 import type { BatchFile } from '../batch.js';
-import { batchMode, batchPlatform, storedStates, warehouseNames, type CommitResult, type Loader, type WarehouseNames } from '../loader.js';
+import { RECEIVED_EVENTS_KEPT_DAYS, batchMode, batchPlatform, storedStates, warehouseNames, type CommitResult, type Loader, type ReceivedEvent, type WarehouseNames } from '../loader.js';
 import { newCompleteBackfills } from '../sweeps.js';
 import { columnDifferences, otherColumns } from '../table-check.js';
 import { BigQueryClient } from './bigquery-client.js';
@@ -253,7 +253,7 @@ export class BigQueryLoader implements Loader {
     return storedStates((await this.client.query(`SELECT stream, TO_JSON_STRING(state) AS state FROM ${this.meta('state')}`)).rows, this.description);
   }
 
-  async commit(batch: BatchFile, states: ReadonlyMap<StreamName, StreamState>): Promise<CommitResult> {
+  async commit(batch: BatchFile, states: ReadonlyMap<StreamName, StreamState>, received: readonly ReceivedEvent[] = []): Promise<CommitResult> {
     await this.migrate();
     for (const stream of new Set([...batch.streams, ...states.keys()])) await this.ensureRawTable(stream);
     const statements: string[] = [];
@@ -301,11 +301,33 @@ export class BigQueryLoader implements Loader {
       statements.push(`INSERT INTO ${this.meta('settings')} (key, value) VALUES ('mode', @mode)`);
       params.mode = newMode;
     }
+    if (received.length > 0) statements.push(...this.recordReceived(received, params));
     if (statements.length === 0) return { swept: 0 };
     const job = await this.transaction(statements, params);
     this.known = { states: new Map([...previous, ...states]), mode: held ?? newMode, platform: heldPlatform ?? newPlatform };
     // A commit's only UPDATEs are its sweeps.
     return { swept: sweeps > 0 ? await this.client.rowsChangedByScript(job, 'UPDATE') : 0 };
+  }
+
+  /** The statements that remember the events received (see `Loader.commit`) and forget those older than RECEIVED_EVENTS_KEPT_DAYS; their parameters go to `params`. */
+  private recordReceived(received: readonly ReceivedEvent[], params: Record<string, string | number>): string[] {
+    const rows = received.map((event, i) => {
+      Object.assign(params, { [`event_id_${i}`]: event.id, [`event_account_${i}`]: event.account_id, [`event_type_${i}`]: event.type, [`event_created_${i}`]: event.created });
+      return `SELECT @event_id_${i} AS id, @event_account_${i} AS account_id, @event_type_${i} AS type, @event_created_${i} AS created`;
+    });
+    params.forget_before = Math.floor(Date.now() / 1000) - RECEIVED_EVENTS_KEPT_DAYS * 86_400;
+    return [
+      `MERGE INTO ${this.meta('webhook_events')} AS t USING (${rows.join(' UNION ALL ')}) AS s ON t.id = s.id
+       WHEN NOT MATCHED THEN INSERT (id, account_id, type, created, received_at) VALUES (s.id, s.account_id, s.type, TIMESTAMP_SECONDS(s.created), CURRENT_TIMESTAMP())`,
+      `DELETE FROM ${this.meta('webhook_events')} WHERE received_at < TIMESTAMP_SECONDS(@forget_before)`,
+    ];
+  }
+
+  async receivedEvents(ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0 || !this.tables.has(`${this.names.meta}.webhook_events`)) return new Set();
+    const params = Object.fromEntries(ids.map((id, i) => [`id_${i}`, id]));
+    const { rows } = await this.client.query(`SELECT id FROM ${this.meta('webhook_events')} WHERE id IN (${ids.map((_, i) => `@id_${i}`).join(', ')})`, params);
+    return new Set(rows.map((row) => String(row.id)));
   }
 
   /** Every record must be one of ours and of the warehouse's mode; returns the records' mode. */

@@ -21,7 +21,12 @@ function createTable(name: string, names: WarehouseNames, table: string, baselin
 
 /** In order, with the names of the DuckDB warehouse's (a test holds them equal); a new one comes last. */
 export function bigqueryMigrations(names: WarehouseNames): Migration<BigQueryClient>[] {
-  return [createTable('0001_state', names, 'state', true), createTable('0002_settings', names, 'settings', true), createTable('0003_model_builds', names, 'model_builds', false)];
+  return [
+    createTable('0001_state', names, 'state', true),
+    createTable('0002_settings', names, 'settings', true),
+    createTable('0003_model_builds', names, 'model_builds', false),
+    createTable('0004_webhook_events', names, 'webhook_events', false),
+  ];
 }
 
 export class BigQueryLedger implements Ledger<BigQueryClient> {

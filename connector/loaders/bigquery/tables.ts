@@ -43,12 +43,22 @@ const MODEL_BUILDS_FIELDS: TableField[] = [
   { name: 'message', type: 'STRING' },
 ];
 
+/** The events `serve` received and committed, by id (see the DuckDB table in duckdb/tables.ts). */
+const WEBHOOK_EVENTS_FIELDS: TableField[] = [
+  { name: 'id', type: 'STRING', mode: 'REQUIRED' },
+  { name: 'account_id', type: 'STRING', mode: 'REQUIRED' },
+  { name: 'type', type: 'STRING', mode: 'REQUIRED' },
+  { name: 'created', type: 'TIMESTAMP', mode: 'REQUIRED' },
+  { name: 'received_at', type: 'TIMESTAMP', mode: 'REQUIRED' },
+];
+
 /** The bookkeeping tables of the meta dataset, by name. */
 export const META_FIELDS: ReadonlyMap<string, TableField[]> = new Map([
   ['state', STATE_FIELDS],
   ['settings', SETTINGS_FIELDS],
   ['migrations', MIGRATIONS_FIELDS],
   ['model_builds', MODEL_BUILDS_FIELDS],
+  ['webhook_events', WEBHOOK_EVENTS_FIELDS],
 ]);
 
 /** The names the API gives the types in a table's schema (BOOL is BOOLEAN, INT64 is INTEGER). */

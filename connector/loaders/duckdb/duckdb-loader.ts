@@ -14,7 +14,7 @@ import type { StreamState } from '../../sync/state.js';
 import type { Session } from '../../warehouse/client.js';
 import { checkLedger, describeResults, migrate, migrationFailure, type MigrationReport } from '../../warehouse/migrations.js';
 import type { BatchFile } from '../batch.js';
-import { batchMode, batchPlatform, storedStates, warehouseNames, type CommitResult, type Loader, type WarehouseNames } from '../loader.js';
+import { RECEIVED_EVENTS_KEPT_DAYS, batchMode, batchPlatform, storedStates, warehouseNames, type CommitResult, type Loader, type ReceivedEvent, type WarehouseNames } from '../loader.js';
 import { newCompleteBackfills, type CompleteBackfill } from '../sweeps.js';
 import { checkCatalog } from './catalog-check.js';
 import { DuckDBClient } from './duckdb-client.js';
@@ -141,7 +141,7 @@ export class DuckDBLoader implements Loader {
     this.tables.add(stream);
   }
 
-  async commit(batch: BatchFile, states: ReadonlyMap<StreamName, StreamState>): Promise<CommitResult> {
+  async commit(batch: BatchFile, states: ReadonlyMap<StreamName, StreamState>, received: readonly ReceivedEvent[] = []): Promise<CommitResult> {
     // Outside the transaction, so that a rollback leaves the tables as this loader knows them.
     await this.migrate();
     for (const stream of new Set([...batch.streams, ...states.keys()])) await this.ensureTable(stream);
@@ -177,6 +177,7 @@ export class DuckDBLoader implements Loader {
             { stream, state: JSON.stringify(state) },
           );
         }
+        if (received.length > 0) await this.recordReceived(session, received);
         return { swept };
       });
     } catch (error) {
@@ -188,6 +189,24 @@ export class DuckDBLoader implements Loader {
       }
       throw error;
     }
+  }
+
+  /** Remembers the events received (see `Loader.commit`), and forgets those older than RECEIVED_EVENTS_KEPT_DAYS. */
+  private async recordReceived(session: Session, received: readonly ReceivedEvent[]): Promise<void> {
+    await session.execute(
+      `INSERT INTO ${this.meta('webhook_events')} (id, account_id, type, created, received_at)
+       SELECT e.id, e.account_id, e.type, to_timestamp(e.created), now()
+       FROM (SELECT unnest(from_json($events, '[{"id":"VARCHAR","account_id":"VARCHAR","type":"VARCHAR","created":"BIGINT"}]')) AS e)
+       ON CONFLICT (id) DO NOTHING`,
+      { events: JSON.stringify(received.map(({ id, account_id, type, created }) => ({ id, account_id, type, created }))) },
+    );
+    await session.execute(`DELETE FROM ${this.meta('webhook_events')} WHERE received_at < now() - to_days(${RECEIVED_EVENTS_KEPT_DAYS})`);
+  }
+
+  async receivedEvents(ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0 || !this.metaTables.has('webhook_events')) return new Set();
+    const { rows } = await this.client.query(`SELECT id FROM ${this.meta('webhook_events')} WHERE id IN (SELECT unnest(from_json($ids, '["VARCHAR"]')))`, { ids: JSON.stringify(ids) });
+    return new Set(rows.map((row) => String(row.id)));
   }
 
   private async streamsWithStubs(session: Session): Promise<Set<string>> {

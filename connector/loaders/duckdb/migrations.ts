@@ -5,7 +5,7 @@ import type { Ledger, LedgerEntry, Migration } from '../../warehouse/migrations.
 import type { WarehouseNames } from '../loader.js';
 import type { DuckDBClient } from './duckdb-client.js';
 import { quote } from './sql.js';
-import { MIGRATIONS_TABLE, MODEL_BUILDS_TABLE, SETTINGS_TABLE, STATE_TABLE, createTableStatement, type TableDefinition } from './tables.js';
+import { MIGRATIONS_TABLE, MODEL_BUILDS_TABLE, SETTINGS_TABLE, STATE_TABLE, WEBHOOK_EVENTS_TABLE, createTableStatement, type TableDefinition } from './tables.js';
 
 async function tableExists(session: Session, schema: string, table: string): Promise<boolean> {
   const { rows } = await session.query(
@@ -31,6 +31,7 @@ export function duckdbMigrations(names: WarehouseNames): Migration<Session>[] {
     createTable('0001_state', names, 'state', STATE_TABLE, true),
     createTable('0002_settings', names, 'settings', SETTINGS_TABLE, true),
     createTable('0003_model_builds', names, 'model_builds', MODEL_BUILDS_TABLE, false),
+    createTable('0004_webhook_events', names, 'webhook_events', WEBHOOK_EVENTS_TABLE, false),
   ];
 }
 

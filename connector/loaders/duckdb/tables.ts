@@ -82,12 +82,29 @@ export const MODEL_BUILDS_TABLE: TableDefinition = {
   ],
 };
 
+/**
+ * `stripe_elt.webhook_events`: the events `serve` received and committed, by id, so that Stripe's
+ * retries and duplicate deliveries of one event are recognised and ignored. Kept 30 days (events
+ * Stripe delivers are at most three days old).
+ */
+export const WEBHOOK_EVENTS_TABLE: TableDefinition = {
+  columns: [
+    { name: 'id', type: 'VARCHAR' },
+    { name: 'account_id', type: 'VARCHAR', notNull: true },
+    { name: 'type', type: 'VARCHAR', notNull: true },
+    { name: 'created', type: TIMESTAMPTZ, notNull: true },
+    { name: 'received_at', type: TIMESTAMPTZ, notNull: true },
+  ],
+  primaryKey: 'id',
+};
+
 /** The bookkeeping tables of the `stripe_elt` schema, by name. */
 export const META_TABLES: ReadonlyMap<string, TableDefinition> = new Map([
   ['state', STATE_TABLE],
   ['settings', SETTINGS_TABLE],
   ['migrations', MIGRATIONS_TABLE],
   ['model_builds', MODEL_BUILDS_TABLE],
+  ['webhook_events', WEBHOOK_EVENTS_TABLE],
 ]);
 
 export function createTableStatement(qualifiedName: string, table: TableDefinition): string {
