@@ -25,6 +25,8 @@ import { EXIT, completedExitCode } from './commands/exit-codes.js';
 import { parseVars, transform, type TransformCommandOptions } from './commands/transform.js';
 import { transformReport } from '../transforms/report.js';
 import { Interruption } from './commands/interruption.js';
+import { parseDuration, serveSecrets } from './commands/serve.js';
+import { ServeProcess, defaultJournalDir, readCopyPath } from './serve/serve.js';
 import { DEFAULT_WAREHOUSE, openReader, openWarehouse, type Warehouse, type WarehouseOptions } from './loaders/warehouse.js';
 import { DEFAULT_DUCKDB_MEMORY_LIMIT } from './loaders/duckdb/memory-limit.js';
 import { STREAM_NAMES, type StreamName } from './streams/catalog.js';
@@ -146,6 +148,18 @@ const OPTIONS = {
   },
   transform: { ...warehouseOnly(), ...transformOptions },
   sync: { ...warehouseOptions, config, catalog: { type: 'string', describe: 'the configured catalog of the load (default: every stream, incremental)' }, 'allow-partial': allowPartial, ...transformOptions },
+  serve: {
+    ...warehouseOptions,
+    config,
+    catalog: { type: 'string', describe: 'the configured catalog of the syncs and of the events applied (default: every stream, incremental)' },
+    'secret-file': { type: 'string', default: 'webhook-secrets.json', describe: 'the signing secrets `webhooks register` wrote (JSON, mode 0600)' },
+    host: { type: 'string', default: '127.0.0.1', describe: 'the address to listen on (behind a proxy that terminates TLS)' },
+    port: { type: 'number', default: 8080, describe: 'the port to listen on' },
+    journal: { type: 'string', describe: 'the folder of events received and not yet committed (default: beside the warehouse, PATH.journal)' },
+    'sync-every': { type: 'string', default: '24h', describe: 'how often the incremental sync runs, the first at start (90s, 30m, 24h; 0: never)' },
+    'transform-every': { type: 'string', default: '5m', describe: 'the models are built after a commit, at most this often (0: never)' },
+    'read-copy': { type: 'string', describe: 'DuckDB: the read-only copy for analysts, refreshed after each build (default: PATH.readonly.duckdb beside the warehouse)' },
+  },
   query: {
     warehouse: warehouseOptions.warehouse,
     format: {
@@ -452,6 +466,47 @@ const commandLine = yargs(args)
       run('person', async (logger) => {
         await withWarehouse(argv, logger, async (loader) => {
           process.stdout.write(`${await reset(loader, argv.stream, argv.yes)}\n`);
+        });
+      }),
+  )
+  .command(
+    'serve',
+    "the warehouse's one long-running writer: receive Stripe's signed events on POST /webhooks, sync on a schedule, build the models",
+    (y: Argv) => y.options(OPTIONS.serve),
+    (argv) =>
+      run('person', async (logger) => {
+        const prepared = prepareLoad({ ...argv, 'allow-partial': false });
+        const secrets = serveSecrets(argv['secret-file']);
+        const syncEvery = parseDuration(argv['sync-every'], '--sync-every') ?? 0;
+        const transformEvery = parseDuration(argv['transform-every'], '--transform-every');
+        if (!Number.isInteger(argv.port) || argv.port < 0 || argv.port > 65_535) throw new UserError(`--port ${argv.port}: give a port number from 0 to 65535.`, 'config_error');
+        await withWarehouse(argv, logger, async (warehouse) => {
+          const duckdbPath = warehouse.description.startsWith('duckdb:') ? warehouse.description.slice('duckdb:'.length) : undefined;
+          const readCopy = argv['read-copy'] ?? (duckdbPath ? readCopyPath(duckdbPath) : undefined);
+          const serve = new ServeProcess({
+            config: prepared.config,
+            streams: prepared.streams,
+            warehouse,
+            secrets,
+            journalDir: argv.journal ?? defaultJournalDir(argv.warehouse),
+            host: argv.host,
+            port: argv.port,
+            syncEverySeconds: syncEvery,
+            transformEverySeconds: transformEvery,
+            transformOptions: { ...(argv['dataset-prefix'] ? { datasetPrefix: argv['dataset-prefix'] } : {}), ...(argv['duckdb-memory-limit'] ? { duckdbMemoryLimit: argv['duckdb-memory-limit'] } : {}) },
+            ...(readCopy ? { readCopy } : {}),
+            logger,
+          });
+          const stopped = new Promise<string>((resolve) => {
+            process.once('SIGTERM', () => resolve('SIGTERM'));
+            process.once('SIGINT', () => resolve('SIGINT'));
+          });
+          await serve.start();
+          if (readCopy) logger.info(`Analysts: open the read-only copy ${readCopy} (refreshed after each build), or run stripe-elt query --warehouse ${argv.warehouse}.`);
+          const signal = await stopped;
+          logger.info(`${signal}: no longer taking deliveries; committing what was accepted.`);
+          await serve.stop();
+          logger.info('Stopped: every event accepted is in the warehouse.');
         });
       }),
   )
