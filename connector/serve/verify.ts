@@ -36,8 +36,10 @@ export function verifyDelivery(body: Buffer, signature: string | undefined, secr
       signedBy = endpoint;
       break;
     } catch (error) {
-      // The SDK's messages say what is wrong (no signatures found, timestamp outside the tolerance) and name no secret.
-      problem = error instanceof Error ? (error.message.split('\n')[0] ?? 'signature refused') : 'signature refused';
+      // The SDK's messages say what is wrong and name no secret. A signature that matches one
+      // secret but is too old says more than the other secret's mismatch.
+      const message = error instanceof Error ? (error.message.split('\n')[0] ?? 'signature refused') : 'signature refused';
+      if (problem === 'no endpoint secret' || /^No signatures found matching/.test(problem)) problem = message;
     }
   }
   if (!signedBy) return { ok: false, status: 400, reason: `signature refused: ${problem}` };

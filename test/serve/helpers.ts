@@ -1,0 +1,79 @@
+// Running `serve` in this process against the simulator and a DuckDB warehouse, and delivering
+// signed events to it over real HTTP, as Stripe would.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Stripe from 'stripe';
+import { resolveConfig } from '../../connector/config.js';
+import { silentLogger, type Logger } from '../../connector/logger.js';
+import { DuckDBLoader } from '../../connector/loaders/duckdb/duckdb-loader.js';
+import { ServeProcess, type ServeOptions } from '../../connector/serve/serve.js';
+import { STRIPE_API_VERSION } from '../../connector/stripe/client.js';
+import type { EndpointSecret } from '../../connector/webhooks/secret-file.js';
+import { allStreams, configFor } from '../connector/helpers.js';
+import type { RunningSimulator } from '../simulator/index.js';
+
+export const PLATFORM_ENDPOINT: EndpointSecret = { id: 'we_platform1', url: 'https://example.com/webhooks', connect: false, secret: 'whsec_platformsecret0123456789' };
+export const CONNECT_ENDPOINT: EndpointSecret = { id: 'we_connect1', url: 'https://example.com/webhooks', connect: true, secret: 'whsec_connectsecret0123456789' };
+
+export interface RunningServe {
+  readonly serve: ServeProcess;
+  readonly url: string;
+  readonly warehouse: DuckDBLoader;
+  readonly journal: string;
+  readonly dir: string;
+}
+
+export async function startServe(sim: RunningSimulator, options: Partial<ServeOptions> & { logger?: Logger; dir?: string } = {}): Promise<RunningServe> {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'stripe-elt-serve-'));
+  const warehouse = (options.warehouse as DuckDBLoader | undefined) ?? new DuckDBLoader(join(dir, 'warehouse.duckdb'));
+  if (!options.warehouse) await warehouse.open();
+  const journal = options.journalDir ?? join(dir, 'warehouse.duckdb.journal');
+  const serve = new ServeProcess({
+    config: resolveConfig(configFor(sim), 'config', {}),
+    streams: allStreams(),
+    warehouse,
+    secrets: [PLATFORM_ENDPOINT, CONNECT_ENDPOINT],
+    journalDir: journal,
+    host: '127.0.0.1',
+    port: 0,
+    syncEverySeconds: 0,
+    transformEverySeconds: null,
+    logger: options.logger ?? silentLogger(),
+    commitEveryMs: 100,
+    ...options,
+  });
+  const url = await serve.start();
+  return { serve, url, warehouse, journal, dir };
+}
+
+/** An event about `object`, as a webhook endpoint at our API version delivers it. */
+export function eventOf(id: string, type: string, created: number, object: Record<string, unknown>, extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({ id, object: 'event', api_version: STRIPE_API_VERSION, created, data: { object }, livemode: false, pending_webhooks: 1, request: { id: null, idempotency_key: null }, type, ...extra });
+}
+
+export function signature(body: string, secret: string, timestamp = Math.floor(Date.now() / 1000)): string {
+  return Stripe.webhooks.generateTestHeaderString({ payload: body, secret, timestamp });
+}
+
+export async function deliver(url: string, body: string | Buffer, header: string | undefined): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${url}/webhooks`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(header !== undefined ? { 'stripe-signature': header } : {}) },
+    body,
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+export async function health(url: string): Promise<Record<string, any>> {
+  return (await (await fetch(`${url}/healthz`)).json()) as Record<string, any>;
+}
+
+/** Waits until `check` holds, polling. */
+export async function until(check: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {
+  const giveUp = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > giveUp) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
