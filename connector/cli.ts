@@ -516,7 +516,7 @@ const commandLine = yargs(args)
     (y: Argv) => y.positional('sql', { type: 'string', describe: 'the query, in the warehouse\'s SQL (DuckDB, or BigQuery\'s GoogleSQL)' }).options(OPTIONS.query),
     (argv) =>
       answer(async () => {
-        const client = await openReader(argv.warehouse, warehouseOptionsOf(argv));
+        const client = await openReader(argv.warehouse, { ...warehouseOptionsOf(argv), onNote: (sentence) => process.stderr.write(`${sentence}\n`) });
         try {
           const result = await runQuery(client, String(argv.sql ?? ''));
           process.stdout.write(formatResult(result, argv.format ?? (process.stdout.isTTY ? 'table' : 'json')));

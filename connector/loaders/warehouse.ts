@@ -7,6 +7,7 @@ import type { Logger } from '../logger.js';
 import type { WarehouseClient } from '../warehouse/client.js';
 import type { MigrationReport } from '../warehouse/migrations.js';
 import { sizeInBytes } from './duckdb/memory-limit.js';
+import { readCopyPath } from './duckdb/read-copy.js';
 import type { Loader, WarehouseNames } from './loader.js';
 
 export const DEFAULT_WAREHOUSE = 'duckdb:stripe.duckdb';
@@ -24,6 +25,8 @@ export interface WarehouseOptions {
   readonly accessToken?: string;
   /** Told of the migrations a write applies. */
   readonly logger?: Logger;
+  /** `query`: told when it reads serve's published copy instead of the warehouse. */
+  readonly onNote?: (sentence: string) => void;
 }
 
 /**
@@ -82,7 +85,17 @@ export async function openReader(spec: string, options: WarehouseOptions = {}): 
     if (!existsSync(where.path)) throw new UserError(`There is no DuckDB warehouse at ${where.path}: check --warehouse duckdb:PATH (a query opens a warehouse that a load made; it creates none).`);
     if (statSync(where.path).isDirectory()) throw new UserError(`${where.path} is a folder, not a DuckDB database file: give a file's path with --warehouse duckdb:PATH.`);
     const { DuckDBClient } = await import('./duckdb/duckdb-client.js');
-    return DuckDBClient.open(where.path, { readOnly: true, ...(options.duckdbMemoryLimit ? { memoryLimit: options.duckdbMemoryLimit } : {}) });
+    const readOnly = { readOnly: true, ...(options.duckdbMemoryLimit ? { memoryLimit: options.duckdbMemoryLimit } : {}) };
+    try {
+      return await DuckDBClient.open(where.path, readOnly);
+    } catch (error) {
+      // Held by a writer (serve): its published copy answers instead, saying how old it is.
+      const copy = readCopyPath(where.path);
+      const held = error instanceof UserError && error.failureType === 'transient_error';
+      if (!held || !existsSync(copy)) throw error;
+      options.onNote?.(`${where.path} is being written to; reading the copy serve published at ${statSync(copy).mtime.toISOString()}, ${copy}.`);
+      return DuckDBClient.open(copy, readOnly);
+    }
   }
   const { BigQueryClient } = await import('./bigquery/bigquery-client.js');
   return new BigQueryClient(where.project, {

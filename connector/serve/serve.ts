@@ -5,13 +5,15 @@
 // and, with DuckDB (which lets no other process open a file one process writes), publishes a
 // read-only copy of the warehouse for analysts after each build. Everything that writes takes
 // turns on one lock: one DuckDB connection, one BigQuery lease.
-import { copyFileSync, renameSync, rmSync } from 'node:fs';
-import { dirname, basename, join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { renameSync, rmSync } from 'node:fs';
+import { promisify } from 'node:util';
 import type { SourceConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import { load } from '../commands/load.js';
 import { transform, type TransformCommandOptions } from '../commands/transform.js';
 import type { Warehouse } from '../loaders/warehouse.js';
+export { readCopyPath } from '../loaders/duckdb/read-copy.js';
 import type { SelectedStream } from '../protocol/inputs.js';
 import { StripeApi } from '../stripe/client.js';
 import { resolvePlatform } from '../sync/accounts.js';
@@ -43,13 +45,6 @@ export interface ServeOptions {
   readonly commitEveryMs?: number;
 }
 
-/** Where a DuckDB warehouse's read-only copy goes by default: `stripe.duckdb` → `stripe.readonly.duckdb`. */
-export function readCopyPath(warehousePath: string): string {
-  const name = basename(warehousePath);
-  const stem = name.endsWith('.duckdb') ? name.slice(0, -'.duckdb'.length) : name;
-  return join(dirname(warehousePath), `${stem}.readonly.duckdb`);
-}
-
 /** A default journal folder beside the warehouse: `stripe.duckdb` → `stripe.duckdb.journal`. */
 export function defaultJournalDir(warehouse: string): string {
   return warehouse.startsWith('duckdb:') ? `${warehouse.slice('duckdb:'.length)}.journal` : `stripe-elt-${warehouse.replace(/[^\w.-]+/g, '-')}.journal`;
@@ -60,6 +55,12 @@ interface RunRecord {
   finished_at?: string;
   outcome?: 'succeeded' | 'failed' | 'interrupted';
   message?: string;
+}
+
+const copyFile = promisify(execFile);
+
+function copyInAnotherProcess(source: string, target: string): Promise<unknown> {
+  return copyFile('cp', ['--', source, target]);
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -123,13 +124,12 @@ export class ServeProcess {
     }
     // What a stopped process accepted and did not commit goes in first.
     await this.commitJournal();
+    await this.publishReadCopy();
     logger.info({ url: this.url, journal: this.options.journalDir }, `Receiving Stripe's events on ${this.url}/webhooks (journal ${this.options.journalDir}); health on ${this.url}/healthz.`);
     this.timers.push(setInterval(() => void this.commitJournal(), this.options.commitEveryMs ?? COMMIT_EVERY_MS));
     if (this.options.syncEverySeconds > 0) {
       void this.sync();
       this.timers.push(setInterval(() => void this.sync(), this.options.syncEverySeconds * 1000));
-    } else {
-      await this.publishReadCopy();
     }
     return this.url;
   }
@@ -207,8 +207,9 @@ export class ServeProcess {
         record.message = error instanceof Error ? error.message : String(error);
         this.options.logger.error({ err: record.message }, `Sync failed: ${record.message}`);
       })
-      .finally(() => {
+      .finally(async () => {
         record.finished_at = iso(Date.now());
+        if (this.options.transformEverySeconds === null) await this.publishReadCopy();
         this.syncing = undefined;
         void this.maybeTransform();
       });
@@ -271,7 +272,9 @@ export class ServeProcess {
     const partial = `${target}.${process.pid}.partial`;
     try {
       await this.options.warehouse.client.execute('CHECKPOINT');
-      copyFileSync(source, partial);
+      // By another process: DuckDB's lock on the file is a POSIX lock, which this process would
+      // lose the moment it closed a descriptor of its own on the file.
+      await copyInAnotherProcess(source, partial);
       renameSync(partial, target);
       this.runs.readCopy = { path: target, published_at: iso(Date.now()) };
     } catch (error) {
