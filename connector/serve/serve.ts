@@ -63,6 +63,14 @@ function copyInAnotherProcess(source: string, target: string): Promise<unknown> 
   return copyFile('cp', ['--', source, target]);
 }
 
+/** The median, 99th percentile and largest of recent timings, ms. */
+function percentiles(timings: readonly number[]): { p50: number; p99: number; max: number; of: number } | null {
+  if (timings.length === 0) return null;
+  const sorted = [...timings].sort((a, b) => a - b);
+  const at = (q: number) => Math.round((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number) * 10) / 10;
+  return { p50: at(0.5), p99: at(0.99), max: at(1), of: sorted.length };
+}
+
 const iso = (ms: number) => new Date(ms).toISOString();
 
 export class ServeProcess {
@@ -293,6 +301,7 @@ export class ServeProcess {
       last_commit: this.lastCommit ?? null,
       // Seconds the oldest event not yet in the warehouse has waited.
       lag_seconds: this.oldestPendingAt !== undefined ? Math.round((now - this.oldestPendingAt) / 1000) : 0,
+      receipt_to_durable_ms: percentiles(this.receiver.durableMs),
       newest_event_at: this.newestEvent !== undefined ? iso(this.newestEvent * 1000) : null,
       last_sync: this.runs.sync ?? null,
       last_transform: this.runs.transform ?? null,
