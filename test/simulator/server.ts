@@ -13,6 +13,7 @@ import {
   retrieveEvent,
   retrieveObject,
   retrieveOwnAccount,
+  VERSION_FORMAT,
   type ApiRequest,
   type Query,
 } from './api.js';
@@ -25,9 +26,19 @@ import { RateLimiter, type RateLimits } from './rate-limit.js';
 import { renderAccount, renderEvent, renderObject, renderSubscriptionExpanded } from './render.js';
 import { STREAM_NAMES, type ObjectStreamName, type SubscriptionRow } from './rows.js';
 import type { AccountState, EventRecord, Mode } from './store.js';
+import { WebhookDeliveries, type WebhookSettings } from './webhook-delivery.js';
+import {
+  WebhookEndpointRegistry,
+  createWebhookEndpoint,
+  deleteWebhookEndpoint,
+  listWebhookEndpoints,
+  retrieveWebhookEndpoint,
+  updateWebhookEndpoint,
+} from './webhook-endpoints.js';
 import { DAY, World, type WorldOptions } from './world.js';
 
-export interface SimulatorOptions extends WorldOptions {
+/** The world, keys, limits and faults, and how webhooks are delivered (webhook-delivery.ts). */
+export interface SimulatorOptions extends WorldOptions, Partial<WebhookSettings> {
   /** Extra keys, as `rk_test_name=customers:read,…` (see auth.ts). */
   readonly keys?: readonly string[];
   readonly rateLimits?: Partial<RateLimits>;
@@ -44,15 +55,17 @@ interface Route {
 }
 
 const OBJECT_STREAMS = new Set<string>(STREAM_NAMES.filter((s) => s !== 'events' && s !== 'accounts'));
-const VERSION_FORMAT = /^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$/;
+/** Form bodies larger than this are refused (Stripe's requests are small). */
+const MAX_FORM_BYTES = 1 << 20;
 
-function route(method: string, path: string): Route | undefined {
-  if (method !== 'GET') return undefined;
+function route(method: string, path: string, endpoints: WebhookEndpointRegistry): Route | undefined {
   const parts = path.split('/');
   if (parts[1] !== 'v1' || parts.length < 3 || parts.length > 4) return undefined;
   const resource = parts[2] as string;
   const id = parts[3];
   if (id === '') return undefined;
+  if (resource === 'webhook_endpoints') return webhookEndpointRoute(method, id === undefined ? undefined : decodeURIComponent(id), endpoints);
+  if (method !== 'GET') return undefined;
   if (resource === 'account' && id === undefined) return { endpoint: 'GET /v1/account', handler: retrieveOwnAccount };
   if (resource === 'accounts') {
     return id === undefined
@@ -71,7 +84,19 @@ function route(method: string, path: string): Route | undefined {
     : { endpoint: `GET /v1/${stream}/:id`, handler: (r) => retrieveObject(r, stream), id: decodeURIComponent(id) };
 }
 
-/** Every endpoint `route` knows, as rate limits, statistics and hold rules name them. */
+function webhookEndpointRoute(method: string, id: string | undefined, endpoints: WebhookEndpointRegistry): Route | undefined {
+  if (id === undefined) {
+    if (method === 'GET') return { endpoint: 'GET /v1/webhook_endpoints', handler: (r) => listWebhookEndpoints(r, endpoints) };
+    if (method === 'POST') return { endpoint: 'POST /v1/webhook_endpoints', handler: (r) => createWebhookEndpoint(r, endpoints) };
+    return undefined;
+  }
+  if (method === 'GET') return { endpoint: 'GET /v1/webhook_endpoints/:id', handler: (r) => retrieveWebhookEndpoint(r, endpoints), id };
+  if (method === 'POST') return { endpoint: 'POST /v1/webhook_endpoints/:id', handler: (r) => updateWebhookEndpoint(r, endpoints), id };
+  if (method === 'DELETE') return { endpoint: 'DELETE /v1/webhook_endpoints/:id', handler: (r) => deleteWebhookEndpoint(r, endpoints), id };
+  return undefined;
+}
+
+/** The endpoints a hold rule may name: every GET endpoint `route` knows but webhook endpoints'. */
 const ENDPOINTS: ReadonlySet<string> = new Set([
   'GET /v1/account',
   'GET /v1/accounts',
@@ -108,6 +133,8 @@ export class SimulatorServer {
   readonly limiter: RateLimiter;
   readonly faults: Faults;
   readonly holds = new HeldResponses();
+  readonly webhookEndpoints = new WebhookEndpointRegistry();
+  readonly webhooks: WebhookDeliveries;
   stats: RequestStats = emptyStats();
   private readonly server: Server;
 
@@ -117,6 +144,8 @@ export class SimulatorServer {
     this.limiter = new RateLimiter();
     this.limiter.configure(options.rateLimits ?? {});
     this.faults = new Faults(options.faults ?? {}, `faults:${options.seed}`);
+    this.webhooks = new WebhookDeliveries(this.world, this.webhookEndpoints, options, options.seed);
+    this.world.eventListener = (account, event) => this.webhooks.eventCreated(account, event);
     this.server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
       this.handle(req, res).catch((error: unknown) => {
         if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain' });
@@ -134,8 +163,15 @@ export class SimulatorServer {
     return `http://${host}:${address.port}`;
   }
 
+  /** Resolves once no webhook delivery is queued, in flight or waiting for a retry. */
+  webhooksIdle(): Promise<void> {
+    return this.webhooks.idle();
+  }
+
   async close(): Promise<void> {
-    // Held responses go unsent: their clients see the connection close, as when a server stops.
+    // Pending webhook deliveries and retries are dropped; held responses go unsent: their
+    // clients see the connection close, as when a server stops.
+    this.webhooks.close();
     this.holds.dropAll();
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
@@ -172,8 +208,9 @@ export class SimulatorServer {
       const modeWorld = this.world.modes[key.mode];
       const { account, viaConnect } = this.actingAccount(key, header(req, 'stripe-account'));
       accountId = account.id;
-      const matched = route(req.method ?? 'GET', path);
-      if (!matched) throw errors.unknownUrl(req.method ?? 'GET', path);
+      const method = req.method ?? 'GET';
+      const matched = route(method, path, this.webhookEndpoints);
+      if (!matched) throw errors.unknownUrl(method, path);
       endpoint = matched.endpoint;
       version = header(req, 'stripe-version') ?? account.apiVersionAt(this.world.now);
       if (!VERSION_FORMAT.test(version)) {
@@ -189,7 +226,8 @@ export class SimulatorServer {
       }
       if (fault === 'error') throw errors.internal();
       if (fault === 'lock_timeout') throw errors.lockTimeout();
-      const query = queryText ? (qs.parse(queryText, { depth: 3, arrayLimit: 100, parameterLimit: 200 }) as Query) : {};
+      const paramText = method === 'POST' ? await readForm(req) : queryText;
+      const query = paramText ? (qs.parse(paramText, { depth: 3, arrayLimit: 100, parameterLimit: 1000 }) as Query) : {};
       body = matched.handler({ key, modeWorld, account, viaConnect, version, query, ...(matched.id !== undefined ? { id: matched.id } : {}) });
     } catch (error) {
       if (!(error instanceof StripeApiError)) throw error;
@@ -263,6 +301,10 @@ export class SimulatorServer {
       if (method === 'GET' && path === '/_sim/faults') return json(res, 200, this.faults.current);
       if (method === 'GET' && path === '/_sim/rate_limits') return json(res, 200, this.limiter.settings);
       if (method === 'GET' && path === '/_sim/held') return json(res, 200, this.heldState());
+      if (method === 'GET' && path === '/_sim/webhooks') {
+        if (query.get('wait') === '1') await this.webhooks.idle();
+        return json(res, 200, this.webhooks.state(query.get('event') ?? undefined));
+      }
       if (method !== 'POST') return json(res, 404, { error: `no simulator control ${method} ${path}` });
       const body = await readJson(req);
       if (path === '/_sim/advance') return json(res, 200, this.advance(body));
@@ -276,6 +318,14 @@ export class SimulatorServer {
       if (path === '/_sim/hold') return json(res, 200, this.hold(body));
       if (path === '/_sim/release') return json(res, 200, this.release(body));
       if (path === '/_sim/change') return json(res, 200, this.change(body));
+      if (path === '/_sim/webhooks/pause') {
+        this.webhooks.pause();
+        return json(res, 200, this.webhooks.state());
+      }
+      if (path === '/_sim/webhooks/resume') {
+        this.webhooks.resume();
+        return json(res, 200, this.webhooks.state());
+      }
       if (path === '/_sim/keys') {
         const definition = body.definition;
         if (typeof definition !== 'string') throw new Error('POST /_sim/keys needs {"definition": "rk_test_name=customers:read,…"}');
@@ -414,6 +464,18 @@ export class SimulatorServer {
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** A POST's form-encoded parameters, as text. */
+async function readForm(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_FORM_BYTES) throw new StripeApiError(400, { type: 'invalid_request_error', message: `The request body is larger than ${MAX_FORM_BYTES} bytes.` });
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function delay(ms: number): Promise<void> {
