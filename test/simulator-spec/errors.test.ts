@@ -2,7 +2,7 @@
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type RunningSimulator } from '../simulator/index.js';
-import { control, stripeFor } from './helpers.js';
+import { control, failure, stripeFor } from './helpers.js';
 
 let sim: RunningSimulator;
 let connectedIds: string[];
@@ -17,15 +17,6 @@ beforeAll(async () => {
   connectedIds = (await stripeFor(sim).accounts.list()).data.map((a) => a.id);
 });
 afterAll(() => sim.close());
-
-async function failure(promise: Promise<unknown>): Promise<Stripe.errors.StripeError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Stripe.errors.StripeError;
-  }
-  throw new Error('expected the request to fail');
-}
 
 describe('authentication', () => {
   it('a request without a key gets 401 asking for Bearer auth', async () => {

@@ -34,3 +34,13 @@ export async function listAll<T>(list: Stripe.ApiListPromise<T>): Promise<T[]> {
   for await (const item of list) out.push(item);
   return out;
 }
+
+/** The error a request fails with; throws if it succeeds. */
+export async function failure(promise: Promise<unknown>): Promise<Stripe.errors.StripeError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Stripe.errors.StripeError;
+  }
+  throw new Error('expected the request to fail');
+}

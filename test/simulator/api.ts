@@ -17,15 +17,19 @@ export interface ApiRequest {
   /** True when the request acts for a connected account through Stripe-Account. */
   readonly viaConnect: boolean;
   readonly version: string;
+  /** The request's parameters: the query string of a GET or DELETE, the form-encoded body of a POST. */
   readonly query: Query;
   readonly id?: string;
 }
 
 // --- parameters -------------------------------------------------------------------------------
 
+/** An API version as Stripe writes it: `2024-06-20` or `2026-10-28.endive`. */
+export const VERSION_FORMAT = /^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$/;
+
 const PAGINATION_PARAMS = new Set(['limit', 'starting_after', 'ending_before', 'created', 'expand']);
 
-function asString(param: string, value: QueryValue | undefined): string | undefined {
+export function asString(param: string, value: QueryValue | undefined): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string') throw errors.invalidParameter(param, `Invalid ${param}: must be a string`, 'parameter_invalid_string');
   return value;
@@ -38,13 +42,13 @@ function asInteger(param: string, value: QueryValue): number {
   return Number(value);
 }
 
-function asBoolean(param: string, value: QueryValue): boolean {
+export function asBoolean(param: string, value: QueryValue): boolean {
   if (value === 'true') return true;
   if (value === 'false') return false;
   throw errors.invalidParameter(param, `Invalid boolean: ${typeof value === 'string' ? value : JSON.stringify(value)}`, 'parameter_invalid_boolean');
 }
 
-function asList(param: string, value: QueryValue): string[] {
+export function asList(param: string, value: QueryValue): string[] {
   const items = Array.isArray(value) ? value : typeof value === 'string' ? [value] : Object.values(value);
   if (!items.every((v): v is string => typeof v === 'string')) throw errors.invalidParameter(param, `Invalid array: ${param}`, 'parameter_invalid_array');
   return items;
@@ -79,7 +83,7 @@ function parseLimit(value: QueryValue | undefined): number {
   return limit;
 }
 
-function parseExpand(value: QueryValue | undefined): string[] {
+export function parseExpand(value: QueryValue | undefined): string[] {
   return value === undefined ? [] : asList('expand', value);
 }
 
@@ -258,14 +262,15 @@ export function paginate<R extends Ordered>(
   return { page, hasMore };
 }
 
-function listJson(url: string, items: readonly string[], hasMore: boolean): string {
+export function listJson(url: string, items: readonly string[], hasMore: boolean): string {
   return `{"object":"list","data":[${items.join(',')}],"has_more":${hasMore},"url":${JSON.stringify(url)}}`;
 }
 
-function checkParams(query: Query, allowed: ReadonlySet<string> | readonly string[]): void {
+/** Refuses any parameter that is neither in `allowed` nor in `always` (by default, a list's pagination). */
+export function checkParams(query: Query, allowed: ReadonlySet<string> | readonly string[], always: ReadonlySet<string> = PAGINATION_PARAMS): void {
   const set = allowed instanceof Set ? allowed : new Set(allowed);
   for (const name of Object.keys(query)) {
-    if (!PAGINATION_PARAMS.has(name) && !set.has(name)) throw errors.unknownParameter(name);
+    if (!always.has(name) && !set.has(name)) throw errors.unknownParameter(name);
   }
 }
 
@@ -287,7 +292,7 @@ function cursor<R extends Ordered>(param: string, value: QueryValue | undefined,
   return row;
 }
 
-function pageOptions<R extends Ordered>(query: Query, find: (id: string) => R | undefined, objectType: string, accept: Predicate<R>) {
+export function pageOptions<R extends Ordered>(query: Query, find: (id: string) => R | undefined, objectType: string, accept: Predicate<R>) {
   if (query.starting_after !== undefined && query.ending_before !== undefined) {
     throw errors.invalidParameter('ending_before', 'You may only specify one of these parameters: ending_before, starting_after.', 'parameter_invalid_string');
   }
@@ -376,7 +381,7 @@ export function listEvents(request: ApiRequest): string {
     const wanted = new Set(types);
     accept = (event) => wanted.has(event.type);
   }
-  // No webhook endpoints receive simulated events, so delivery_success only needs to be valid.
+  // Deliveries are not tracked per event (pending_webhooks stays 0), so delivery_success only needs to be valid.
   if (query.delivery_success !== undefined) asBoolean('delivery_success', query.delivery_success);
   const account = request.account;
   const retainedSince = request.modeWorld.now - 30 * 86_400;

@@ -105,6 +105,24 @@ export const errors = {
       param,
       message: `Received unknown parameter: ${param}`,
     }),
+  missingParameter: (param: string) =>
+    new StripeApiError(400, {
+      type: 'invalid_request_error',
+      code: 'parameter_missing',
+      doc_url: docUrl('parameter_missing'),
+      param,
+      message: `Missing required param: ${param}.`,
+    }),
+  emptyParameter: (param: string) =>
+    new StripeApiError(400, {
+      type: 'invalid_request_error',
+      code: 'parameter_invalid_empty',
+      doc_url: docUrl('parameter_invalid_empty'),
+      param,
+      message: `You passed an empty string for '${param}'. We assume empty values are an attempt to unset a parameter; however '${param}' cannot be unset. You should remove '${param}' from your request or supply a non-empty value.`,
+    }),
+  urlInvalid: (param: string) =>
+    new StripeApiError(400, { type: 'invalid_request_error', code: 'url_invalid', doc_url: docUrl('url_invalid'), param, message: 'Not a valid URL' }),
   invalidParameter: (param: string, message: string, code = 'parameter_invalid_integer') =>
     new StripeApiError(400, { type: 'invalid_request_error', code, doc_url: docUrl(code), param, message }),
   noSuchObject: (objectType: string, id: string, param: string, otherMode: 'test' | 'live' | null, status = 404) =>

@@ -13,6 +13,7 @@ import {
   retrieveEvent,
   retrieveObject,
   retrieveOwnAccount,
+  VERSION_FORMAT,
   type ApiRequest,
   type Query,
 } from './api.js';
@@ -25,6 +26,14 @@ import { RateLimiter, type RateLimits } from './rate-limit.js';
 import { renderAccount, renderEvent, renderObject, renderSubscriptionExpanded } from './render.js';
 import { STREAM_NAMES, type ObjectStreamName, type SubscriptionRow } from './rows.js';
 import type { AccountState, EventRecord, Mode } from './store.js';
+import {
+  WebhookEndpointRegistry,
+  createWebhookEndpoint,
+  deleteWebhookEndpoint,
+  listWebhookEndpoints,
+  retrieveWebhookEndpoint,
+  updateWebhookEndpoint,
+} from './webhook-endpoints.js';
 import { DAY, World, type WorldOptions } from './world.js';
 
 export interface SimulatorOptions extends WorldOptions {
@@ -44,15 +53,17 @@ interface Route {
 }
 
 const OBJECT_STREAMS = new Set<string>(STREAM_NAMES.filter((s) => s !== 'events' && s !== 'accounts'));
-const VERSION_FORMAT = /^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$/;
+/** Form bodies larger than this are refused (Stripe's requests are small). */
+const MAX_FORM_BYTES = 1 << 20;
 
-function route(method: string, path: string): Route | undefined {
-  if (method !== 'GET') return undefined;
+function route(method: string, path: string, endpoints: WebhookEndpointRegistry): Route | undefined {
   const parts = path.split('/');
   if (parts[1] !== 'v1' || parts.length < 3 || parts.length > 4) return undefined;
   const resource = parts[2] as string;
   const id = parts[3];
   if (id === '') return undefined;
+  if (resource === 'webhook_endpoints') return webhookEndpointRoute(method, id === undefined ? undefined : decodeURIComponent(id), endpoints);
+  if (method !== 'GET') return undefined;
   if (resource === 'account' && id === undefined) return { endpoint: 'GET /v1/account', handler: retrieveOwnAccount };
   if (resource === 'accounts') {
     return id === undefined
@@ -71,7 +82,19 @@ function route(method: string, path: string): Route | undefined {
     : { endpoint: `GET /v1/${stream}/:id`, handler: (r) => retrieveObject(r, stream), id: decodeURIComponent(id) };
 }
 
-/** Every endpoint `route` knows, as rate limits, statistics and hold rules name them. */
+function webhookEndpointRoute(method: string, id: string | undefined, endpoints: WebhookEndpointRegistry): Route | undefined {
+  if (id === undefined) {
+    if (method === 'GET') return { endpoint: 'GET /v1/webhook_endpoints', handler: (r) => listWebhookEndpoints(r, endpoints) };
+    if (method === 'POST') return { endpoint: 'POST /v1/webhook_endpoints', handler: (r) => createWebhookEndpoint(r, endpoints) };
+    return undefined;
+  }
+  if (method === 'GET') return { endpoint: 'GET /v1/webhook_endpoints/:id', handler: (r) => retrieveWebhookEndpoint(r, endpoints), id };
+  if (method === 'POST') return { endpoint: 'POST /v1/webhook_endpoints/:id', handler: (r) => updateWebhookEndpoint(r, endpoints), id };
+  if (method === 'DELETE') return { endpoint: 'DELETE /v1/webhook_endpoints/:id', handler: (r) => deleteWebhookEndpoint(r, endpoints), id };
+  return undefined;
+}
+
+/** The endpoints a hold rule may name: every GET endpoint `route` knows but webhook endpoints'. */
 const ENDPOINTS: ReadonlySet<string> = new Set([
   'GET /v1/account',
   'GET /v1/accounts',
@@ -108,6 +131,7 @@ export class SimulatorServer {
   readonly limiter: RateLimiter;
   readonly faults: Faults;
   readonly holds = new HeldResponses();
+  readonly webhookEndpoints = new WebhookEndpointRegistry();
   stats: RequestStats = emptyStats();
   private readonly server: Server;
 
@@ -172,8 +196,9 @@ export class SimulatorServer {
       const modeWorld = this.world.modes[key.mode];
       const { account, viaConnect } = this.actingAccount(key, header(req, 'stripe-account'));
       accountId = account.id;
-      const matched = route(req.method ?? 'GET', path);
-      if (!matched) throw errors.unknownUrl(req.method ?? 'GET', path);
+      const method = req.method ?? 'GET';
+      const matched = route(method, path, this.webhookEndpoints);
+      if (!matched) throw errors.unknownUrl(method, path);
       endpoint = matched.endpoint;
       version = header(req, 'stripe-version') ?? account.apiVersionAt(this.world.now);
       if (!VERSION_FORMAT.test(version)) {
@@ -189,7 +214,8 @@ export class SimulatorServer {
       }
       if (fault === 'error') throw errors.internal();
       if (fault === 'lock_timeout') throw errors.lockTimeout();
-      const query = queryText ? (qs.parse(queryText, { depth: 3, arrayLimit: 100, parameterLimit: 200 }) as Query) : {};
+      const paramText = method === 'POST' ? await readForm(req) : queryText;
+      const query = paramText ? (qs.parse(paramText, { depth: 3, arrayLimit: 100, parameterLimit: 1000 }) as Query) : {};
       body = matched.handler({ key, modeWorld, account, viaConnect, version, query, ...(matched.id !== undefined ? { id: matched.id } : {}) });
     } catch (error) {
       if (!(error instanceof StripeApiError)) throw error;
@@ -414,6 +440,18 @@ export class SimulatorServer {
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** A POST's form-encoded parameters, as text. */
+async function readForm(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_FORM_BYTES) throw new StripeApiError(400, { type: 'invalid_request_error', message: `The request body is larger than ${MAX_FORM_BYTES} bytes.` });
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function delay(ms: number): Promise<void> {
