@@ -1,6 +1,8 @@
 // `stripe-elt webhooks register|list|remove`, run as a process against the simulator through the
 // real `stripe` SDK: the endpoints Stripe ends up with, the secret file, and what is printed —
 // never a signing secret, on either stream.
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -194,6 +196,49 @@ describe('webhooks register', () => {
         '',
       ].join('\n'),
     );
+  });
+
+  it('a failure after the platform endpoint was created keeps its secret in the file and says so; the next run finishes, reusing it', async () => {
+    // Between the command and the simulator, a proxy that refuses every create after the first.
+    let creates = 0;
+    const proxy = createServer((incoming, answer) => {
+      if (incoming.method === 'POST' && incoming.url === '/v1/webhook_endpoints' && creates++ > 0) {
+        answer.writeHead(400, { 'content-type': 'application/json' });
+        answer.end(JSON.stringify({ error: { type: 'invalid_request_error', message: 'You have reached the maximum of 16 test webhook endpoints.' } }));
+        return;
+      }
+      incoming.pipe(httpRequest({ host: '127.0.0.1', port: sim.port, path: incoming.url, method: incoming.method, headers: incoming.headers }, (reply) => {
+        answer.writeHead(reply.statusCode ?? 502, reply.headers);
+        reply.pipe(answer);
+      }));
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const halfUrl = 'https://example.com/half-done';
+    const file = join(dir, 'half-done-secrets.json');
+    try {
+      const throughProxy = configFile('through-proxy', { api_base: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` });
+      const message = failure(await webhooks('register', '--config', throughProxy, '--url', halfUrl, '--secret-file', file));
+      const [platform, ...more] = endpointsAt(halfUrl);
+      expect(more).toEqual([]);
+      expect(message).toBe(
+        'Stripe answered 400 to a request of webhooks register: You have reached the maximum of 16 test webhook endpoints. ' +
+          `Before that, the platform endpoint ${platform?.id} was created, its signing secret written to ${file}; run the command again to finish (it reuses what was created).`,
+      );
+      expect(secretFileOf(file)).toEqual({ mode: 0o600, endpoints: [{ id: platform?.id, url: halfUrl, connect: false, secret: platform?.secret }] });
+    } finally {
+      proxy.close();
+    }
+    const again = await webhooks('register', '--config', writeConfig, '--url', halfUrl, '--secret-file', file);
+    expect(again.code).toBe(0);
+    const [platform, connect] = endpointsAt(halfUrl);
+    expect(again.stdout.split('\n').slice(0, 2)).toEqual([
+      `Reused the platform endpoint ${platform?.id} at ${halfUrl}, for the platform account's own events (connect=false): 71 event types, API version ${STRIPE_API_VERSION}.`,
+      createdLine('connect', connect?.id as string, halfUrl),
+    ]);
+    expect(secretFileOf(file).endpoints.map((entry) => [entry.id, entry.connect, entry.secret])).toEqual([
+      [platform?.id, false, platform?.secret],
+      [connect?.id, true, connect?.secret],
+    ]);
   });
 
   it('a key without Write on webhook endpoints gets what to grant and where, exit 1, and no file', async () => {
