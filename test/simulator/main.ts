@@ -4,6 +4,7 @@ import { hideBin } from 'yargs/helpers';
 import { SimulatorServer } from './server.js';
 import { SHAPE_NAMES } from './shapes.js';
 import type { Mode } from './store.js';
+import { DEFAULT_WEBHOOK_SETTINGS as WEBHOOKS, checkWebhookSettings, type WebhookSettings } from './webhook-delivery.js';
 import { checkPayoutDelays } from './world.js';
 
 /** `2,14,31` as days; yargs reports a bad list with the usage. */
@@ -39,10 +40,32 @@ const argv = yargs(hideBin(process.argv))
     'error-rate': { type: 'number', default: 0, describe: 'share of requests answered with a 500' },
     'lock-timeout-rate': { type: 'number', default: 0, describe: 'share of requests answered with a 429 lock_timeout' },
     'drop-rate': { type: 'number', default: 0, describe: 'share of requests whose connection is dropped' },
+    'webhook-retry-base-ms': { type: 'number', default: WEBHOOKS.webhookRetryBaseMs, describe: 'a failed webhook delivery is retried after this (times 1 to 1.5), each retry waiting twice as long' },
+    'webhook-max-attempts': { type: 'number', default: WEBHOOKS.webhookMaxAttempts, describe: 'attempts of a webhook delivery before it is given up' },
+    'webhook-duplicate-rate': { type: 'number', default: WEBHOOKS.webhookDuplicateRate, describe: 'share of delivered webhook events sent a second time' },
+    'webhook-concurrency': { type: 'number', default: WEBHOOKS.webhookConcurrency, describe: 'webhook deliveries in flight at once' },
+    'webhook-shuffle': { type: 'boolean', default: WEBHOOKS.webhookShuffle, describe: 'send each batch of queued webhook deliveries in a seeded random order' },
+    'webhook-timeout-ms': { type: 'number', default: WEBHOOKS.webhookTimeoutMs, describe: 'a webhook receiver that has not answered by then failed the attempt' },
+  })
+  .check((args) => {
+    checkWebhookSettings(webhookOptions(args));
+    return true;
   })
   .strict()
   .help()
   .parseSync();
+
+/** The webhook options as SimulatorOptions names them. */
+function webhookOptions(args: Record<string, unknown>): WebhookSettings {
+  return {
+    webhookRetryBaseMs: args['webhook-retry-base-ms'] as number,
+    webhookMaxAttempts: args['webhook-max-attempts'] as number,
+    webhookDuplicateRate: args['webhook-duplicate-rate'] as number,
+    webhookConcurrency: args['webhook-concurrency'] as number,
+    webhookShuffle: args['webhook-shuffle'] as boolean,
+    webhookTimeoutMs: args['webhook-timeout-ms'] as number,
+  };
+}
 
 function parseNow(text: string | undefined): number {
   if (text === undefined) return Math.floor(Date.now() / 86_400_000) * 86_400;
@@ -71,6 +94,7 @@ const server = new SimulatorServer({
     lockTimeoutRate: argv['lock-timeout-rate'],
     dropRate: argv['drop-rate'],
   },
+  ...webhookOptions(argv),
 });
 const generated = performance.now();
 const url = await server.listen(argv.port);

@@ -884,7 +884,21 @@ export function renderDeletedStub(row: ObjectRow): string {
  */
 export function renderEvent(c: Omit<RenderContext, 'era'>, event: EventRecord, accountOfObject?: AccountState): string {
   if (event.json !== undefined) return event.json;
-  const ctx: RenderContext = { ...c, era: eraOf(event.apiVersion) };
+  const json = renderEventFresh(c, event, event.apiVersion, accountOfObject);
+  event.json = json;
+  return json;
+}
+
+/**
+ * An event rendered at `version` (a webhook endpoint's): its own rendering when the versions
+ * agree, else a fresh one that is not kept, so that `/v1/events` keeps showing the event's own.
+ */
+export function renderEventAt(c: Omit<RenderContext, 'era'>, event: EventRecord, version: string, accountOfObject?: AccountState): string {
+  return version === event.apiVersion ? renderEvent(c, event, accountOfObject) : renderEventFresh(c, event, version, accountOfObject);
+}
+
+function renderEventFresh(c: Omit<RenderContext, 'era'>, event: EventRecord, version: string, accountOfObject?: AccountState): string {
+  const ctx: RenderContext = { ...c, era: eraOf(version) };
   const after = renderRow(ctx, event.snapshot, accountOfObject);
   let data = `{"object":${after}`;
   if (event.previous) {
@@ -900,12 +914,11 @@ export function renderEvent(c: Omit<RenderContext, 'era'>, event: EventRecord, a
   data += '}';
   const account = c.account.isPlatform ? '' : `"account":${JSON.stringify(c.account.id)},`;
   const request = `{"id":${JSON.stringify(event.requestId)},"idempotency_key":${event.requestId ? JSON.stringify(`${event.requestId.slice(4)}-key`) : 'null'}}`;
-  const json =
-    `{${account}"api_version":${JSON.stringify(event.apiVersion)},"created":${event.created},"data":${data},` +
+  return (
+    `{${account}"api_version":${JSON.stringify(version)},"created":${event.created},"data":${data},` +
     `"id":${JSON.stringify(event.id)},"livemode":${c.account.livemode},"object":"event","pending_webhooks":0,` +
-    `"request":${request},"type":${JSON.stringify(event.type)}}`;
-  event.json = json;
-  return json;
+    `"request":${request},"type":${JSON.stringify(event.type)}}`
+  );
 }
 
 export type { TemplateValue };

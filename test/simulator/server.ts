@@ -26,6 +26,7 @@ import { RateLimiter, type RateLimits } from './rate-limit.js';
 import { renderAccount, renderEvent, renderObject, renderSubscriptionExpanded } from './render.js';
 import { STREAM_NAMES, type ObjectStreamName, type SubscriptionRow } from './rows.js';
 import type { AccountState, EventRecord, Mode } from './store.js';
+import { WebhookDeliveries, type WebhookSettings } from './webhook-delivery.js';
 import {
   WebhookEndpointRegistry,
   createWebhookEndpoint,
@@ -36,7 +37,8 @@ import {
 } from './webhook-endpoints.js';
 import { DAY, World, type WorldOptions } from './world.js';
 
-export interface SimulatorOptions extends WorldOptions {
+/** The world, keys, limits and faults, and how webhooks are delivered (webhook-delivery.ts). */
+export interface SimulatorOptions extends WorldOptions, Partial<WebhookSettings> {
   /** Extra keys, as `rk_test_name=customers:read,…` (see auth.ts). */
   readonly keys?: readonly string[];
   readonly rateLimits?: Partial<RateLimits>;
@@ -132,6 +134,7 @@ export class SimulatorServer {
   readonly faults: Faults;
   readonly holds = new HeldResponses();
   readonly webhookEndpoints = new WebhookEndpointRegistry();
+  readonly webhooks: WebhookDeliveries;
   stats: RequestStats = emptyStats();
   private readonly server: Server;
 
@@ -141,6 +144,8 @@ export class SimulatorServer {
     this.limiter = new RateLimiter();
     this.limiter.configure(options.rateLimits ?? {});
     this.faults = new Faults(options.faults ?? {}, `faults:${options.seed}`);
+    this.webhooks = new WebhookDeliveries(this.world, this.webhookEndpoints, options, options.seed);
+    this.world.eventListener = (account, event) => this.webhooks.eventCreated(account, event);
     this.server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
       this.handle(req, res).catch((error: unknown) => {
         if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain' });
@@ -158,8 +163,15 @@ export class SimulatorServer {
     return `http://${host}:${address.port}`;
   }
 
+  /** Resolves once no webhook delivery is queued, in flight or waiting for a retry. */
+  webhooksIdle(): Promise<void> {
+    return this.webhooks.idle();
+  }
+
   async close(): Promise<void> {
-    // Held responses go unsent: their clients see the connection close, as when a server stops.
+    // Pending webhook deliveries and retries are dropped; held responses go unsent: their
+    // clients see the connection close, as when a server stops.
+    this.webhooks.close();
     this.holds.dropAll();
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
@@ -289,6 +301,10 @@ export class SimulatorServer {
       if (method === 'GET' && path === '/_sim/faults') return json(res, 200, this.faults.current);
       if (method === 'GET' && path === '/_sim/rate_limits') return json(res, 200, this.limiter.settings);
       if (method === 'GET' && path === '/_sim/held') return json(res, 200, this.heldState());
+      if (method === 'GET' && path === '/_sim/webhooks') {
+        if (query.get('wait') === '1') await this.webhooks.idle();
+        return json(res, 200, this.webhooks.state(query.get('event') ?? undefined));
+      }
       if (method !== 'POST') return json(res, 404, { error: `no simulator control ${method} ${path}` });
       const body = await readJson(req);
       if (path === '/_sim/advance') return json(res, 200, this.advance(body));
@@ -302,6 +318,14 @@ export class SimulatorServer {
       if (path === '/_sim/hold') return json(res, 200, this.hold(body));
       if (path === '/_sim/release') return json(res, 200, this.release(body));
       if (path === '/_sim/change') return json(res, 200, this.change(body));
+      if (path === '/_sim/webhooks/pause') {
+        this.webhooks.pause();
+        return json(res, 200, this.webhooks.state());
+      }
+      if (path === '/_sim/webhooks/resume') {
+        this.webhooks.resume();
+        return json(res, 200, this.webhooks.state());
+      }
       if (path === '/_sim/keys') {
         const definition = body.definition;
         if (typeof definition !== 'string') throw new Error('POST /_sim/keys needs {"definition": "rk_test_name=customers:read,…"}');

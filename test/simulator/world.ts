@@ -76,6 +76,8 @@ export class World {
   readonly start: number;
   readonly platformId: string;
   readonly modes: Record<Mode, ModeWorld>;
+  /** Hears of every event made after the history (the history is built before anyone listens). */
+  eventListener: ((account: AccountState, event: EventRecord) => void) | undefined;
   private seq = 0;
 
   constructor(readonly options: WorldOptions) {
@@ -249,7 +251,7 @@ export class ModeWorld {
     const id = this.rng.id('evt');
     const requestId = this.rng.id('req', 14);
     if (this.now < this.eventFloor) return;
-    account.addEvent({
+    const event: EventRecord = {
       id,
       type,
       created: this.now,
@@ -259,8 +261,10 @@ export class ModeWorld {
       snapshot: { ...row, rendered: undefined },
       previous,
       requestId: byRequest ? requestId : null,
-    });
+    };
+    account.addEvent(event);
     this.counts.events++;
+    this.world.eventListener?.(account, event);
   }
 
   // --- the truth ----------------------------------------------------------------------------
