@@ -18,6 +18,7 @@ import { load, loadSummary, queryExample, type LoadResult } from './commands/loa
 import { reset } from './commands/reset.js';
 import { write } from './commands/write.js';
 import { QUERY_FORMATS, formatResult, runQuery } from './commands/query.js';
+import { webhooksList, webhooksRegister, webhooksRemove } from './commands/webhooks.js';
 import { Progress } from './load/progress.js';
 import { standardInput } from './load/stdin.js';
 import { DEFAULT_BATCH_RECORDS } from './load/pipeline.js';
@@ -128,6 +129,28 @@ const transformOptions = {
   wait: { type: 'number', default: 600, describe: 'seconds to wait for a load that holds the warehouse before giving up' },
 } as const;
 
+const webhookUrl = { type: 'string', describe: 'the https URL Stripe posts events to, where stripe-elt serve receives them (http only for 127.0.0.1 and localhost)' } as const;
+const secretFile = { type: 'string', describe: "the file of the endpoints' signing secrets (JSON, mode 0600), which serve reads" } as const;
+
+/** The config of a command that only talks to Stripe: its key is redacted from a TRACE error. */
+function keyedConfig(path: string): SourceConfig {
+  const sourceConfig = loadConfig(path);
+  writer.addSecret(sourceConfig.apiKey);
+  return sourceConfig;
+}
+
+/** The options of each `webhooks` subcommand. */
+const WEBHOOKS_OPTIONS = {
+  register: { config, url: { ...webhookUrl, demandOption: true }, 'secret-file': { ...secretFile, demandOption: true } },
+  list: { config },
+  remove: {
+    config,
+    url: { ...webhookUrl, describe: "remove stripe-elt's endpoints at this URL" },
+    'all-ours': { type: 'boolean', describe: "remove every stripe-elt endpoint of the account (those with metadata stripe_elt)" },
+    'secret-file': { ...secretFile, describe: 'drop the removed endpoints\' secrets from this file' },
+  },
+} as const;
+
 /** Every command's options: yargs parses them, and a mistyped option is compared with them. */
 const OPTIONS = {
   spec: {},
@@ -171,6 +194,8 @@ const OPTIONS = {
     'bigquery-endpoint': warehouseOptions['bigquery-endpoint'],
     'duckdb-memory-limit': { ...warehouseOptions['duckdb-memory-limit'], describe: `DuckDB: the memory DuckDB may use for the query (default ${DEFAULT_DUCKDB_MEMORY_LIMIT})` },
   },
+  // Its subcommands' options together, which a mistyped one is compared with.
+  webhooks: { ...WEBHOOKS_OPTIONS.list, ...WEBHOOKS_OPTIONS.register, ...WEBHOOKS_OPTIONS.remove },
 } as const;
 
 type Command = keyof typeof OPTIONS;
@@ -524,6 +549,38 @@ const commandLine = yargs(args)
           await client.close();
         }
       }),
+  )
+  .command('webhooks', "stripe-elt's webhook endpoints on the Stripe account: register, list, remove", (y: Argv) =>
+    y
+      .command('register', 'create (or reuse) the platform and Connect endpoints for a URL; their signing secrets go to --secret-file', (sub: Argv) => sub.options(WEBHOOKS_OPTIONS.register), (argv) =>
+        run('person', async () => {
+          process.stdout.write(`${await webhooksRegister({ config: keyedConfig(argv.config), configPath: argv.config, url: argv.url, secretFile: argv['secret-file'] })}\n`);
+        }),
+      )
+      .command('list', "list the account's webhook endpoints, stripe-elt's marked (never a secret)", (sub: Argv) => sub.options(WEBHOOKS_OPTIONS.list), (argv) =>
+        run('person', async () => {
+          process.stdout.write(`${await webhooksList(keyedConfig(argv.config))}\n`);
+        }),
+      )
+      .command(
+        'remove',
+        "delete stripe-elt's endpoints (at --url, or --all-ours) and drop their secrets from --secret-file",
+        (sub: Argv) =>
+          sub
+            .options(WEBHOOKS_OPTIONS.remove)
+            .conflicts('url', 'all-ours')
+            .check((argv) => {
+              // Thrown, not returned: yargs hands a returned complaint to .fail as an error of its own.
+              if (argv.url === undefined && !argv['all-ours']) throw new UsageError(usageMessage('Name the endpoints to remove: --url URL, or --all-ours.'));
+              return true;
+            }),
+        (argv) =>
+          run('person', async () => {
+            const which = argv.url === undefined ? ('all-ours' as const) : { url: argv.url };
+            process.stdout.write(`${await webhooksRemove({ config: keyedConfig(argv.config), which, secretFile: argv['secret-file'] })}\n`);
+          }),
+      )
+      .demandCommand(1, 'Name a webhooks command: register, list or remove.'),
   )
   .demandCommand(1, `Name a command: ${COMMANDS.slice(0, -1).join(', ')} or ${COMMANDS.at(-1)}. Streams: ${STREAM_NAMES.join(', ')}.`)
   .strict()
