@@ -91,7 +91,7 @@ describe('a command line that is not right stops before any work, with exit code
 
   it('no command at all', async () => {
     expect(await refused([])).toBe(
-      'Name a command: spec, check, discover, read, write, load, reset, transform, sync or query. Streams: customers, products, prices, coupons, subscriptions, invoices, payment_intents, charges, refunds, disputes, credit_notes, payouts, balance_transactions, transfers, application_fees, accounts, events. Run stripe-elt --help for the commands.',
+      'Name a command: spec, check, discover, read, write, load, reset, transform, sync, serve, query or webhooks. Streams: customers, products, prices, coupons, subscriptions, invoices, payment_intents, charges, refunds, disputes, credit_notes, payouts, balance_transactions, transfers, application_fees, accounts, events. Run stripe-elt --help for the commands.',
     );
   });
 
