@@ -67,7 +67,8 @@ async function send(port: number, bodies: readonly string[]): Promise<{ seconds:
       statuses.set(status, (statuses.get(status) ?? 0) + 1);
     }
   };
-  await Promise.all(Array.from({ length: argv.concurrency }, worker));
+  const progress = setInterval(() => console.error(`  ${[...statuses.values()].reduce((a, b) => a + b, 0)} answered`), 5000);
+  await Promise.all(Array.from({ length: argv.concurrency }, worker)).finally(() => clearInterval(progress));
   return { seconds: (performance.now() - started) / 1000, statuses };
 }
 
@@ -85,6 +86,7 @@ try {
   writeFileSync(configPath, JSON.stringify(config));
   const secretFile = join(dir, 'secrets.json');
   writeWebhookSecrets(secretFile, [{ id: 'we_bench', url: 'https://example.com/webhooks', connect: false, secret: SECRET }]);
+  console.error('loading the warehouse from the simulator…');
   const loader = new DuckDBLoader(warehousePath);
   await loader.open();
   await load({ config: resolveConfig(config, 'config', {}), streams: STREAM_NAMES.map((name) => ({ name, syncMode: 'incremental' as const })), loader, logger: silentLogger() });
@@ -99,6 +101,7 @@ try {
     return JSON.stringify({ id: `evt_bench${i}`, object: 'event', api_version: STRIPE_API_VERSION, created: base + Math.floor(i / customers.length), data: { object: { ...object, name: `Name ${i}` } }, livemode: false, pending_webhooks: 1, request: { id: null, idempotency_key: null }, type: 'customer.updated' });
   });
 
+  console.error('sending to the baseline…');
   // The baseline: a server that answers at once.
   const bare = createServer((req, res) => {
     req.resume();
@@ -108,22 +111,24 @@ try {
   const baseline = await send((bare.address() as AddressInfo).port, bodies);
   bare.close();
 
-  serve = spawn(process.execPath, ['dist/connector/cli.js', 'serve', '--config', configPath, '--warehouse', `duckdb:${warehousePath}`, '--secret-file', secretFile, '--port', '0', '--sync-every', '0', '--transform-every', '0'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+  // A free port, for serve to listen on: at warn it does not log its address (nor each event: the
+  // benchmark measures receiving, not the terminal).
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise((resolve) => probe.close(resolve));
+  serve = spawn(process.execPath, ['dist/connector/cli.js', 'serve', '--config', configPath, '--warehouse', `duckdb:${warehousePath}`, '--secret-file', secretFile, '--port', String(port), '--sync-every', '0', '--transform-every', '0'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, LOG_LEVEL: 'warn' },
   });
-  let stderr = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    serve?.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      const match = /Receiving Stripe's events on (http:\/\/[\d.]+:\d+)/.exec(stderr);
-      if (match) resolve(match[1] as string);
-    });
-    serve?.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
-  });
-  // At warn, serve does not log each event: the benchmark measures receiving, not the terminal.
+  const url = `http://127.0.0.1:${port}`;
+  for (;;) {
+    if (serve.exitCode !== null) throw new Error(`serve exited with ${serve.exitCode}`);
+    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   const cpuBefore = cpuSeconds(serve.pid);
-  const sent = await send(Number(new URL(url).port), bodies);
+  const sent = await send(port, bodies);
   const sentAt = performance.now();
   let last = await health(url);
   while (last.events.applied + last.events.duplicates < argv.events || last.events.pending > 0) {
