@@ -36,6 +36,12 @@ export interface ReceivedEvent {
   readonly created: number;
 }
 
+/** One object of a stream: its account and id. */
+export interface ObjectKey {
+  readonly account_id: string;
+  readonly id: string;
+}
+
 /** How long received events are remembered: Stripe retries a delivery for three days at most. */
 export const RECEIVED_EVENTS_KEPT_DAYS = 30;
 
@@ -68,6 +74,8 @@ export interface Loader {
   commit(batch: BatchFile, states: ReadonlyMap<StreamName, StreamState>, received?: readonly ReceivedEvent[]): Promise<CommitResult>;
   /** Which of these event ids an earlier commit received. */
   receivedEvents(ids: readonly string[]): Promise<Set<string>>;
+  /** When the rows of these objects of a stream were observed (unix seconds), by `account_id/id`; objects without a row are left out. */
+  observedAt(stream: StreamName, objects: readonly ObjectKey[]): Promise<Map<string, number>>;
   /** Drops the raw tables and state of these streams (every stream: also forgets the mode). */
   reset(streams: readonly StreamName[] | 'all'): Promise<void>;
   close(): Promise<void>;

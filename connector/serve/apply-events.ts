@@ -69,11 +69,19 @@ export async function applyEvents(ctx: ApplyContext, entries: readonly JournalEn
   let newestEvent: number | undefined;
   const received: ReceivedEvent[] = [];
   const refetch = new Map<string, Pending>();
+  /** Fetches the object again, stamped with the newest of the events that asked for it. */
+  const fetch = (pending: Pending) => {
+    const key = `${pending.stream}/${pending.account}/${pending.id}`;
+    const held = refetch.get(key);
+    if (!held || pending.eventCreated > held.eventCreated) refetch.set(key, pending);
+  };
   const add = async (stream: StreamName, account: string, object: StripeObject, observedAt: number, deleted: boolean) => {
     const data = asRecord(STREAMS[stream], ctx.mode, object, account, observedAt, deleted);
     await batch.addLine(JSON.stringify({ type: 'RECORD', record: { stream, data, emitted_at: Date.now() } }), stream);
     records++;
   };
+  /** The newest of the batch's events about each object (`stream/account/id`), and whether another event ties with it. */
+  const newest = new Map<string, { readonly stream: StreamName; readonly account: string; object: StripeObject; created: number; deleted: boolean; tied: boolean }>();
   try {
     for (const event of fresh) {
       const account = event.account ?? ctx.platform;
@@ -87,12 +95,31 @@ export async function applyEvents(ctx: ApplyContext, entries: readonly JournalEn
       newestEvent = Math.max(newestEvent ?? 0, event.created);
       const change = changes.object;
       if (change && ctx.streams.has(change.stream)) {
-        if (change.kind === 'refetch') refetch.set(`${change.stream}/${account}/${change.id}`, { stream: change.stream, account, id: change.id, eventCreated: event.created });
-        else await add(change.stream, account, change.object, event.created, change.kind === 'deleted');
+        if (change.kind === 'refetch') fetch({ stream: change.stream, account, id: change.id, eventCreated: event.created });
+        else {
+          const key = `${change.stream}/${account}/${change.object.id}`;
+          const deleted = change.kind === 'deleted';
+          const held = newest.get(key);
+          if (!held || event.created > held.created) newest.set(key, { stream: change.stream, account, object: change.object, created: event.created, deleted, tied: false });
+          else if (event.created === held.created && !held.deleted) Object.assign(held, deleted ? { object: change.object, deleted, tied: false } : { tied: true });
+        }
       }
       for (const related of changes.related) {
-        if (ctx.streams.has(related.stream)) refetch.set(`${related.stream}/${account}/${related.id}`, { ...related, account, eventCreated: event.created });
+        if (ctx.streams.has(related.stream)) fetch({ ...related, account, eventCreated: event.created });
       }
+    }
+    // Events carry whole seconds, and Stripe makes several changes to one object in one second
+    // (an invoice created, finalized and paid): which of them is newer no event tells, and
+    // deliveries come in any order. When one ties with another of the batch, or with the
+    // second the warehouse's row was observed at, the object is fetched again instead.
+    const rowsObserved = new Map<string, number>();
+    for (const stream of new Set([...newest.values()].map((n) => n.stream))) {
+      const objects = [...newest.values()].filter((n) => n.stream === stream && !n.deleted).map((n) => ({ account_id: n.account, id: n.object.id }));
+      for (const [key, at] of await ctx.loader.observedAt(stream, objects)) rowsObserved.set(`${stream}/${key}`, at);
+    }
+    for (const [key, change] of newest) {
+      if (change.deleted || (!change.tied && rowsObserved.get(key) !== change.created)) await add(change.stream, change.account, change.object, change.created, change.deleted);
+      else fetch({ stream: change.stream, account: change.account, id: change.object.id, eventCreated: change.created });
     }
     // Fetched at our API version with the stream's expansions, as the events pass does; stamped
     // with the event's time, never later, so a newer event's record is never overtaken by it.

@@ -41,6 +41,7 @@ export async function startServe(sim: RunningSimulator, options: Partial<ServeOp
     transformEverySeconds: null,
     logger: options.logger ?? silentLogger(),
     commitEveryMs: 100,
+    readCopy: join(dir, 'warehouse.readonly.duckdb'),
     ...options,
   });
   const url = await serve.start();

@@ -17,7 +17,7 @@ import type { StreamState } from '../../sync/state.js';
 import type { Parameters } from '../../warehouse/client.js';
 import { checkLedger, describeResults, migrate, migrationFailure, type MigrationReport } from '../../warehouse/migrations.js';
 import type { BatchFile } from '../batch.js';
-import { RECEIVED_EVENTS_KEPT_DAYS, batchMode, batchPlatform, storedStates, warehouseNames, type CommitResult, type Loader, type ReceivedEvent, type WarehouseNames } from '../loader.js';
+import { RECEIVED_EVENTS_KEPT_DAYS, batchMode, batchPlatform, storedStates, warehouseNames, type CommitResult, type Loader, type ObjectKey, type ReceivedEvent, type WarehouseNames } from '../loader.js';
 import { newCompleteBackfills } from '../sweeps.js';
 import { columnDifferences, otherColumns } from '../table-check.js';
 import { BigQueryClient } from './bigquery-client.js';
@@ -328,6 +328,17 @@ export class BigQueryLoader implements Loader {
     const params = Object.fromEntries(ids.map((id, i) => [`id_${i}`, id]));
     const { rows } = await this.client.query(`SELECT id FROM ${this.meta('webhook_events')} WHERE id IN (${ids.map((_, i) => `@id_${i}`).join(', ')})`, params);
     return new Set(rows.map((row) => String(row.id)));
+  }
+
+  async observedAt(stream: StreamName, objects: readonly ObjectKey[]): Promise<Map<string, number>> {
+    if (objects.length === 0 || !this.tables.has(`${this.names.raw}.${stream}`)) return new Map();
+    const params: Record<string, string> = {};
+    const wanted = objects.map((object, i) => {
+      Object.assign(params, { [`account_${i}`]: object.account_id, [`id_${i}`]: object.id });
+      return `(account_id = @account_${i} AND id = @id_${i})`;
+    });
+    const { rows } = await this.client.query(`SELECT account_id, id, UNIX_SECONDS(observed_at) AS observed_at FROM ${this.raw(stream)} WHERE ${wanted.join(' OR ')}`, params);
+    return new Map(rows.map((row) => [`${String(row.account_id)}/${String(row.id)}`, Number(row.observed_at)]));
   }
 
   /** Every record must be one of ours and of the warehouse's mode; returns the records' mode. */

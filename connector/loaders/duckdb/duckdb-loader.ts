@@ -14,7 +14,7 @@ import type { StreamState } from '../../sync/state.js';
 import type { Session } from '../../warehouse/client.js';
 import { checkLedger, describeResults, migrate, migrationFailure, type MigrationReport } from '../../warehouse/migrations.js';
 import type { BatchFile } from '../batch.js';
-import { RECEIVED_EVENTS_KEPT_DAYS, batchMode, batchPlatform, storedStates, warehouseNames, type CommitResult, type Loader, type ReceivedEvent, type WarehouseNames } from '../loader.js';
+import { RECEIVED_EVENTS_KEPT_DAYS, batchMode, batchPlatform, storedStates, warehouseNames, type CommitResult, type Loader, type ObjectKey, type ReceivedEvent, type WarehouseNames } from '../loader.js';
 import { newCompleteBackfills, type CompleteBackfill } from '../sweeps.js';
 import { checkCatalog } from './catalog-check.js';
 import { DuckDBClient } from './duckdb-client.js';
@@ -207,6 +207,16 @@ export class DuckDBLoader implements Loader {
     if (ids.length === 0 || !this.metaTables.has('webhook_events')) return new Set();
     const { rows } = await this.client.query(`SELECT id FROM ${this.meta('webhook_events')} WHERE id IN (SELECT unnest(from_json($ids, '["VARCHAR"]')))`, { ids: JSON.stringify(ids) });
     return new Set(rows.map((row) => String(row.id)));
+  }
+
+  async observedAt(stream: StreamName, objects: readonly ObjectKey[]): Promise<Map<string, number>> {
+    if (objects.length === 0 || !this.tables.has(stream)) return new Map();
+    const { rows } = await this.client.query(
+      `SELECT t.account_id, t.id, epoch(t.observed_at)::BIGINT AS observed_at FROM ${this.raw(stream)} AS t
+       JOIN (SELECT unnest(from_json($objects, '[{"account_id":"VARCHAR","id":"VARCHAR"}]'), recursive := true)) AS o USING (account_id, id)`,
+      { objects: JSON.stringify(objects.map(({ account_id, id }) => ({ account_id, id }))) },
+    );
+    return new Map(rows.map((row) => [`${String(row.account_id)}/${String(row.id)}`, Number(row.observed_at)]));
   }
 
   private async streamsWithStubs(session: Session): Promise<Set<string>> {
