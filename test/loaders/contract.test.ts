@@ -105,6 +105,14 @@ describe.each(WAREHOUSES)('the %s warehouse', (_name, create) => {
     expect((await readRows(loader, 'customers')).map((r) => r.id)).toEqual(['cus_1']);
   });
 
+  it("tells when the rows of objects were observed, leaving out those it has no row of", async () => {
+    const { loader } = warehouse;
+    expect(await loader.observedAt('customers', [{ account_id: 'acct_1', id: 'cus_1' }])).toEqual(new Map());
+    await commit(loader, [['customers', customer('cus_1', 1_700_000_100)], ['customers', customer('cus_2', 1_700_000_200)]]);
+    const objects = [{ account_id: 'acct_1', id: 'cus_1' }, { account_id: 'acct_1', id: 'cus_2' }, { account_id: 'acct_2', id: 'cus_1' }, { account_id: 'acct_1', id: 'cus_9' }];
+    expect(await loader.observedAt('customers', objects)).toEqual(new Map([['acct_1/cus_1', 1_700_000_100], ['acct_1/cus_2', 1_700_000_200]]));
+  });
+
   it('commits nothing of a batch that fails: no rows, no state', async () => {
     const { loader } = warehouse;
     const foreign = { id: 'cus_x', object: 'customer', created: 1 };
