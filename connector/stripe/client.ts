@@ -58,6 +58,25 @@ export interface RequestOptions {
 
 type StripeError = InstanceType<typeof Stripe.errors.StripeError>;
 
+/**
+ * The `stripe` SDK as every part of the connector uses it: at the config's api_base, at our
+ * pinned API version, its own retries off (ours honour Stripe's advice), no telemetry.
+ */
+export function stripeSdk(config: SourceConfig, extra: Stripe.StripeConfig = {}): Stripe {
+  const base = config.apiBase;
+  const secure = base.protocol === 'https:';
+  return new Stripe(config.apiKey, {
+    apiVersion: STRIPE_API_VERSION as Stripe.LatestApiVersion,
+    host: base.hostname,
+    port: base.port || (secure ? 443 : 80),
+    protocol: secure ? 'https' : 'http',
+    maxNetworkRetries: 0,
+    telemetry: false,
+    appInfo: { name: 'stripe-elt', url: 'https://github.com/stripe-elt' },
+    ...extra,
+  });
+}
+
 export function isStripeError(error: unknown): error is StripeError {
   return error instanceof Stripe.errors.StripeError;
 }
@@ -90,19 +109,10 @@ export class StripeApi {
     private readonly logger: Logger,
     options: { maxInFlight?: number; endpointWeight?: (endpoint: string) => number; maxRetryTimeMs?: number } = {},
   ) {
-    const base = config.apiBase;
-    const secure = base.protocol === 'https:';
     const agentOptions = { keepAlive: true, maxSockets: options.maxInFlight ?? 64 };
-    this.stripe = new Stripe(config.apiKey, {
-      apiVersion: STRIPE_API_VERSION as Stripe.LatestApiVersion,
-      host: base.hostname,
-      port: base.port || (secure ? 443 : 80),
-      protocol: secure ? 'https' : 'http',
-      maxNetworkRetries: 0,
+    this.stripe = stripeSdk(config, {
       timeout: 80_000,
-      telemetry: false,
-      httpAgent: secure ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions),
-      appInfo: { name: 'stripe-elt', url: 'https://github.com/stripe-elt' },
+      httpAgent: config.apiBase.protocol === 'https:' ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions),
     });
     this.maxRetryTimeMs = options.maxRetryTimeMs ?? 5 * 60_000;
     this.scheduler = new RequestScheduler(

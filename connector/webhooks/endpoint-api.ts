@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import pRetry from 'p-retry';
 import Stripe from 'stripe';
 import type { SourceConfig } from '../config.js';
-import { STRIPE_API_VERSION, retryAdvice } from '../stripe/client.js';
+import { retryAdvice, stripeSdk } from '../stripe/client.js';
 
 export type WebhookEndpoint = Stripe.WebhookEndpoint;
 export type CreateParams = Stripe.WebhookEndpointCreateParams;
@@ -16,17 +16,7 @@ export class WebhookEndpointsApi {
   private readonly endpoints: Stripe.WebhookEndpointResource;
 
   constructor(config: SourceConfig) {
-    const secure = config.apiBase.protocol === 'https:';
-    const stripe = new Stripe(config.apiKey, {
-      apiVersion: STRIPE_API_VERSION as Stripe.LatestApiVersion,
-      host: config.apiBase.hostname,
-      port: config.apiBase.port || (secure ? 443 : 80),
-      protocol: secure ? 'https' : 'http',
-      maxNetworkRetries: 0,
-      telemetry: false,
-      appInfo: { name: 'stripe-elt', url: 'https://github.com/stripe-elt' },
-    });
-    this.endpoints = stripe.webhookEndpoints;
+    this.endpoints = stripeSdk(config).webhookEndpoints;
   }
 
   /** Every endpoint of the account, page by page. */
