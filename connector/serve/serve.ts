@@ -146,42 +146,48 @@ export class ServeProcess {
   commitJournal(): Promise<void> {
     if (this.committing) return this.committing;
     this.committing = this.exclusive(async () => {
-      const segments = await this.journal.seal();
-      const entries = segments.flatMap((s) => s.entries);
-      if (entries.length === 0) {
-        this.journal.remove(segments);
-        return;
-      }
-      this.oldestPendingAt ??= Math.min(...entries.map((e) => e.receivedAt));
-      try {
-        const result = await applyEvents(
-          {
-            loader: this.options.warehouse,
-            api: this.api,
-            mode: this.options.config.mode,
-            platform: this.platform,
-            readsAccount: (account) => this.readsAccount(account),
-            streams: new Set(this.options.streams.map((s) => s.name)),
-            logger: this.options.logger,
-          },
-          entries,
-        );
-        this.journal.remove(segments);
-        this.totals.applied += result.applied;
-        this.totals.duplicates += result.duplicates;
-        this.totals.ignored += result.ignored;
-        this.totals.records += result.records;
-        this.totals.commits++;
-        this.lastCommit = { at: iso(Date.now()), events: entries.length, records: result.records };
-        this.lastCommitError = undefined;
-        this.oldestPendingAt = undefined;
-        if (result.newestEvent !== undefined) this.newestEvent = Math.max(this.newestEvent ?? 0, result.newestEvent);
-        this.options.logger.debug({ ...result }, 'committed events');
-        if (result.applied > 0) this.transformDue = true;
-      } catch (error) {
-        // Kept in the journal, for the next try: nothing is lost, the lag grows (see /healthz).
-        this.lastCommitError = error instanceof Error ? error.message : String(error);
-        this.options.logger.error({ err: this.lastCommitError }, `Could not commit ${entries.length} received events (they stay in the journal, tried again in a second): ${this.lastCommitError}`);
+      // A segment a commit: a backlog (a stopped process's journal, commits that failed for a
+      // while) goes in in pieces, each removed once it is in the warehouse.
+      for (const segment of await this.journal.seal()) {
+        if (segment.entries.length === 0) {
+          this.journal.remove([segment]);
+          continue;
+        }
+        this.oldestPendingAt ??= segment.entries.reduce((oldest, e) => Math.min(oldest, e.receivedAt), Number.POSITIVE_INFINITY);
+        try {
+          const result = await applyEvents(
+            {
+              loader: this.options.warehouse,
+              api: this.api,
+              mode: this.options.config.mode,
+              platform: this.platform,
+              readsAccount: (account) => this.readsAccount(account),
+              streams: new Set(this.options.streams.map((s) => s.name)),
+              logger: this.options.logger,
+            },
+            segment.entries,
+          );
+          this.journal.remove([segment]);
+          this.totals.applied += result.applied;
+          this.totals.duplicates += result.duplicates;
+          this.totals.ignored += result.ignored;
+          this.totals.records += result.records;
+          this.totals.commits++;
+          this.lastCommit = { at: iso(Date.now()), events: segment.entries.length, records: result.records };
+          this.lastCommitError = undefined;
+          this.oldestPendingAt = undefined;
+          if (result.newestEvent !== undefined) this.newestEvent = Math.max(this.newestEvent ?? 0, result.newestEvent);
+          this.options.logger.debug({ ...result }, 'committed events');
+          if (result.applied > 0) this.transformDue = true;
+        } catch (error) {
+          // Kept in the journal, for the next try: nothing is lost, the lag grows (see /healthz).
+          this.lastCommitError = error instanceof Error ? error.message : String(error);
+          this.options.logger.error(
+            { err: this.lastCommitError },
+            `Could not commit ${segment.entries.length} received events (they stay in the journal, tried again in a second): ${this.lastCommitError}`,
+          );
+          return;
+        }
       }
     }).finally(() => {
       this.committing = undefined;
