@@ -9,7 +9,7 @@
 // then removed. Segments left by a process that stopped are sealed ones: committed first. The
 // events hold customers' data: the folder is its owner's only (0700, files 0600).
 import { closeSync, existsSync, fdatasyncSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { UserError } from '../errors.js';
 
 const SEGMENT = /^segment-(\d+)\.ndjson$/;
@@ -138,6 +138,24 @@ export class Journal {
         });
       return { path, entries };
     });
+  }
+
+  /**
+   * Keeps entries the warehouse refuses for good (they contradict it: another mode's objects) in
+   * `failed/`, out of the way of those after them, for a person to look at; returns the file.
+   */
+  setAside(segment: SealedSegment, entries: readonly JournalEntry[]): string {
+    const folder = join(this.folder, 'failed');
+    mkdirSync(folder, { recursive: true, mode: 0o700 });
+    const target = join(folder, basename(segment.path));
+    const fd = openSync(target, 'a', 0o600);
+    try {
+      writeSync(fd, entries.map((entry) => `${JSON.stringify({ received_at: entry.receivedAt, endpoint: entry.endpoint, body: entry.body })}\n`).join(''));
+      fdatasyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    return target;
   }
 
   /** Removes committed segments. */

@@ -9,6 +9,7 @@ import { execFile } from 'node:child_process';
 import { renameSync, rmSync } from 'node:fs';
 import { promisify } from 'node:util';
 import type { SourceConfig } from '../config.js';
+import { UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { load } from '../commands/load.js';
 import { transform, type TransformCommandOptions } from '../commands/transform.js';
@@ -18,8 +19,8 @@ import type { SelectedStream } from '../protocol/inputs.js';
 import { StripeApi } from '../stripe/client.js';
 import { resolvePlatform } from '../sync/accounts.js';
 import type { EndpointSecret } from '../webhooks/secret-file.js';
-import { applyEvents } from './apply-events.js';
-import { Journal } from './journal.js';
+import { applyEvents, type ApplyContext, type ApplyResult } from './apply-events.js';
+import { Journal, type JournalEntry, type SealedSegment } from './journal.js';
 import { WebhookReceiver } from './receiver.js';
 
 /** Journal to warehouse at least this often. */
@@ -87,6 +88,8 @@ export class ServeProcess {
   private readonly totals = { applied: 0, duplicates: 0, ignored: 0, records: 0, commits: 0 };
   private lastCommit: { at: string; events: number; records: number } | undefined;
   private lastCommitError: string | undefined;
+  /** Received events the warehouse refused for good, set aside in the journal's failed/ folder. */
+  private setAside = 0;
   private newestEvent: number | undefined;
   private oldestPendingAt: number | undefined;
   private readonly runs: { sync?: RunRecord; transform?: RunRecord; readCopy?: { path: string; published_at: string } } = {};
@@ -134,7 +137,7 @@ export class ServeProcess {
     await this.commitJournal();
     await this.publishReadCopy();
     logger.info({ url: this.url, journal: this.options.journalDir }, `Receiving Stripe's events on ${this.url}/webhooks (journal ${this.options.journalDir}); health on ${this.url}/healthz.`);
-    this.timers.push(setInterval(() => void this.commitJournal(), this.options.commitEveryMs ?? COMMIT_EVERY_MS));
+    this.timers.push(setInterval(() => void this.commitOnce(), this.options.commitEveryMs ?? COMMIT_EVERY_MS));
     if (this.options.syncEverySeconds > 0) {
       void this.sync();
       this.timers.push(setInterval(() => void this.sync(), this.options.syncEverySeconds * 1000));
@@ -143,7 +146,14 @@ export class ServeProcess {
   }
 
   /** Commits what the journal holds; one commit at a time, never overlapping. */
-  commitJournal(): Promise<void> {
+  async commitJournal(): Promise<void> {
+    // One in flight may have sealed before the latest deliveries: wait for it, then commit again.
+    while (this.committing) await this.committing;
+    await this.commitOnce();
+  }
+
+  /** Commits what the journal holds, unless a commit is in flight (the periodic commit). */
+  private commitOnce(): Promise<void> {
     if (this.committing) return this.committing;
     this.committing = this.exclusive(async () => {
       // A segment a commit: a backlog (a stopped process's journal, commits that failed for a
@@ -155,18 +165,13 @@ export class ServeProcess {
         }
         this.oldestPendingAt ??= segment.entries.reduce((oldest, e) => Math.min(oldest, e.receivedAt), Number.POSITIVE_INFINITY);
         try {
-          const result = await applyEvents(
-            {
-              loader: this.options.warehouse,
-              api: this.api,
-              mode: this.options.config.mode,
-              platform: this.platform,
-              readsAccount: (account) => this.readsAccount(account),
-              streams: new Set(this.options.streams.map((s) => s.name)),
-              logger: this.options.logger,
-            },
-            segment.entries,
-          );
+          let result: ApplyResult;
+          try {
+            result = await applyEvents(this.applyContext(), segment.entries);
+          } catch (error) {
+            if (!(error instanceof UserError && error.failureType === 'config_error')) throw error;
+            result = await this.applyOneByOne(segment, error);
+          }
           this.journal.remove([segment]);
           this.totals.applied += result.applied;
           this.totals.duplicates += result.duplicates;
@@ -194,6 +199,45 @@ export class ServeProcess {
       void this.maybeTransform();
     });
     return this.committing;
+  }
+
+  private applyContext(): ApplyContext {
+    return {
+      loader: this.options.warehouse,
+      api: this.api,
+      mode: this.options.config.mode,
+      platform: this.platform,
+      readsAccount: (account) => this.readsAccount(account),
+      streams: new Set(this.options.streams.map((s) => s.name)),
+      logger: this.options.logger,
+    };
+  }
+
+  /**
+   * A segment the warehouse refused for what it holds (not for a passing failure): its events one
+   * by one, those refused set aside in the journal's failed/ folder, so that they block neither
+   * the others nor the events after them.
+   */
+  private async applyOneByOne(segment: SealedSegment, refusal: UserError): Promise<ApplyResult> {
+    const totals = { applied: 0, duplicates: 0, ignored: 0, records: 0, newestEvent: undefined as number | undefined };
+    const refused: JournalEntry[] = [];
+    for (const entry of segment.entries) {
+      try {
+        const one = await applyEvents(this.applyContext(), [entry]);
+        totals.applied += one.applied;
+        totals.duplicates += one.duplicates;
+        totals.ignored += one.ignored;
+        totals.records += one.records;
+        if (one.newestEvent !== undefined) totals.newestEvent = Math.max(totals.newestEvent ?? 0, one.newestEvent);
+      } catch (error) {
+        if (!(error instanceof UserError && error.failureType === 'config_error')) throw error;
+        refused.push(entry);
+      }
+    }
+    const kept = this.journal.setAside(segment, refused);
+    this.setAside += refused.length;
+    this.options.logger.error({ err: refusal.message, file: kept, events: refused.length }, `The warehouse refused ${refused.length} received events (${refusal.message}); they are kept in ${kept}, and the others go on.`);
+    return totals;
   }
 
   private readsAccount(account: string): boolean {
@@ -301,9 +345,9 @@ export class ServeProcess {
     const pending = this.journal.pending;
     const now = Date.now();
     return {
-      status: this.lastCommitError ? 'degraded' : 'ok',
+      status: this.lastCommitError || this.setAside > 0 ? 'degraded' : 'ok',
       warehouse: { description: this.options.warehouse.description, reachable: this.lastCommitError === undefined, error: this.lastCommitError ?? null },
-      events: { received: this.receiver.counts.received, applied: this.totals.applied, duplicates: this.totals.duplicates, ignored: this.totals.ignored, rejected: this.receiver.counts.rejected, other_mode: this.receiver.counts.otherMode, pending },
+      events: { received: this.receiver.counts.received, applied: this.totals.applied, duplicates: this.totals.duplicates, ignored: this.totals.ignored, rejected: this.receiver.counts.rejected, other_mode: this.receiver.counts.otherMode, pending, set_aside: this.setAside },
       last_commit: this.lastCommit ?? null,
       // Seconds the oldest event not yet in the warehouse has waited.
       lag_seconds: this.oldestPendingAt !== undefined ? Math.round((now - this.oldestPendingAt) / 1000) : 0,

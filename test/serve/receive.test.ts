@@ -36,7 +36,7 @@ async function everything(): Promise<string> {
   return JSON.stringify(rows, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v));
 }
 
-const journalFiles = () => readdirSync(running.journal).filter((name) => readFileSync(`${running.journal}/${name}`, 'utf8').length > 0);
+const journalFiles = () => readdirSync(running.journal).filter((name) => name.endsWith('.ndjson') && readFileSync(`${running.journal}/${name}`, 'utf8').length > 0);
 
 beforeAll(async () => {
   sim = await startSimulator({ seed: 'serve-receive', objects: 1500, accounts: 2, rateLimits: { test: 0, endpoint: 0 } });
@@ -155,5 +155,31 @@ describe('serve, given requests that Stripe did not sign', () => {
     const good = eventOf('evt_afterflood', 'customer.updated', clock + 60, { ...customer, name: 'After The Flood' });
     expect((await deliver(running.url, good, signature(good, PLATFORM_ENDPOINT.secret))).status).toBe(200);
     await until(async () => JSON.parse((await row('customers', customer?.id as string))?.data ?? '{}').name === 'After The Flood');
+  });
+});
+
+describe('serve, given a signed event the warehouse refuses', () => {
+  it('sets that event aside in the journal, and commits the others of its second and those after it', async () => {
+    const [first, second] = await customerOf();
+    // Signed by our endpoint, but its object says live mode in a test-mode warehouse: the commit refuses it.
+    const bad = eventOf('evt_contradicts', 'customer.updated', clock + 70, { ...first, livemode: true, name: 'Contradiction' });
+    const good = eventOf('evt_beside', 'customer.updated', clock + 70, { ...second, name: 'Committed Beside It' });
+    await running.serve.commitJournal();
+    for (const body of [bad, good]) expect(await deliver(running.url, body, signature(body, PLATFORM_ENDPOINT.secret))).toEqual({ status: 200, body: { received: true } });
+    await running.serve.commitJournal();
+    expect(JSON.parse((await row('customers', second?.id as string))?.data ?? '{}').name).toBe('Committed Beside It');
+    expect(JSON.parse((await row('customers', first?.id as string))?.data ?? '{}').name).not.toBe('Contradiction');
+    const failed = readdirSync(`${running.journal}/failed`);
+    expect(failed).toHaveLength(1);
+    const kept = readFileSync(`${running.journal}/failed/${failed[0]}`, 'utf8').trim().split('\n').map((line) => JSON.parse(line).body);
+    expect(kept).toEqual([bad]);
+    const now = await health(running.url);
+    expect(now.status).toBe('degraded');
+    expect(now.events.set_aside).toBe(1);
+    expect(journalFiles()).toEqual([]);
+    // Later events are committed as before.
+    const after = eventOf('evt_afterrefusal', 'customer.updated', clock + 80, { ...second, name: 'And After' });
+    expect(await deliver(running.url, after, signature(after, PLATFORM_ENDPOINT.secret))).toEqual({ status: 200, body: { received: true } });
+    await until(async () => JSON.parse((await row('customers', second?.id as string))?.data ?? '{}').name === 'And After');
   });
 });
