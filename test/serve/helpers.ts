@@ -1,5 +1,6 @@
 // Running `serve` in this process against the simulator and a DuckDB warehouse, and delivering
 // signed events to it over real HTTP, as Stripe would.
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,8 +14,13 @@ import type { EndpointSecret } from '../../connector/webhooks/secret-file.js';
 import { allStreams, configFor } from '../connector/helpers.js';
 import type { RunningSimulator } from '../simulator/index.js';
 
-export const PLATFORM_ENDPOINT: EndpointSecret = { id: 'we_platform1', url: 'https://example.com/webhooks', connect: false, secret: 'whsec_platformsecret0123456789' };
-export const CONNECT_ENDPOINT: EndpointSecret = { id: 'we_connect1', url: 'https://example.com/webhooks', connect: true, secret: 'whsec_connectsecret0123456789' };
+/** A signing secret made for this run: none is written in the sources. */
+export function testWebhookSecret(): string {
+  return `whsec_${randomBytes(24).toString('hex')}`;
+}
+
+export const PLATFORM_ENDPOINT: EndpointSecret = { id: 'we_platform1', url: 'https://example.com/webhooks', connect: false, secret: testWebhookSecret() };
+export const CONNECT_ENDPOINT: EndpointSecret = { id: 'we_connect1', url: 'https://example.com/webhooks', connect: true, secret: testWebhookSecret() };
 
 export interface RunningServe {
   readonly serve: ServeProcess;

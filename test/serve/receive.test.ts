@@ -10,7 +10,7 @@ import { MAX_BODY_BYTES } from '../../connector/serve/receiver.js';
 import { allStreams, configFor } from '../connector/helpers.js';
 import { startSimulator, type RunningSimulator } from '../simulator/index.js';
 import { control, stripeFor } from '../simulator-spec/helpers.js';
-import { CONNECT_ENDPOINT, PLATFORM_ENDPOINT, deliver, eventOf, health, signature, startServe, until, type RunningServe } from './helpers.js';
+import { CONNECT_ENDPOINT, PLATFORM_ENDPOINT, deliver, eventOf, health, signature, startServe, testWebhookSecret, until, type RunningServe } from './helpers.js';
 
 let sim: RunningSimulator;
 let running: RunningServe;
@@ -117,7 +117,7 @@ describe('serve, given requests that Stripe did not sign', () => {
     const cases: [string, string | Buffer, string | undefined, number, RegExp][] = [
       ['a forged signature', body, `t=${now},v1=${'ab'.repeat(32)}`, 400, /^signature refused: No signatures found matching the expected signature/],
       ['a body changed after signing', body.replace('Forged', 'Forgeed'), valid, 400, /^signature refused: No signatures found matching/],
-      ['a wrong secret', body, signature(body, 'whsec_notoursatall0000000000'), 400, /^signature refused: No signatures found matching/],
+      ['a wrong secret', body, signature(body, testWebhookSecret()), 400, /^signature refused: No signatures found matching/],
       ['a replay outside the tolerance', body, signature(body, PLATFORM_ENDPOINT.secret, now - 301), 400, /^signature refused: Timestamp outside the tolerance zone/],
       ['no signature header', body, undefined, 400, /^no Stripe-Signature header$/],
       ['a header without a v1 signature', body, `t=${now},v0=${'ab'.repeat(32)}`, 400, /^signature refused: No signatures found with expected scheme/],
