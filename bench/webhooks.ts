@@ -30,6 +30,7 @@ import { STREAM_NAMES } from '../connector/streams/catalog.js';
 import { STRIPE_API_VERSION } from '../connector/stripe/client.js';
 import { writeWebhookSecrets } from '../connector/webhooks/secret-file.js';
 import { startSimulator } from '../test/simulator/index.js';
+import { freePort } from '../test/serve/helpers.js';
 import { cpuSeconds } from './measure.js';
 
 const argv = yargs(hideBin(process.argv))
@@ -115,10 +116,7 @@ try {
 
   // A free port, for serve to listen on: at warn it does not log its address (nor each event: the
   // benchmark measures receiving, not the terminal).
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const port = (probe.address() as AddressInfo).port;
-  await new Promise((resolve) => probe.close(resolve));
+  const port = await freePort();
   serve = spawn(process.execPath, ['dist/connector/cli.js', 'serve', '--config', configPath, '--warehouse', `duckdb:${warehousePath}`, '--secret-file', secretFile, '--port', String(port), '--sync-every', '0', '--transform-every', '0'], {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, LOG_LEVEL: 'warn' },

@@ -27,7 +27,8 @@ import { parseVars, transform, type TransformCommandOptions } from './commands/t
 import { transformReport } from '../transforms/report.js';
 import { Interruption } from './commands/interruption.js';
 import { parseDuration, serveSecrets } from './commands/serve.js';
-import { ServeProcess, defaultJournalDir, readCopyPath } from './serve/serve.js';
+import { ServeProcess, defaultJournalDir } from './serve/serve.js';
+import { readCopyPath } from './loaders/duckdb/read-copy.js';
 import { DEFAULT_WAREHOUSE, openReader, openWarehouse, type Warehouse, type WarehouseOptions } from './loaders/warehouse.js';
 import { DEFAULT_DUCKDB_MEMORY_LIMIT } from './loaders/duckdb/memory-limit.js';
 import { STREAM_NAMES, type StreamName } from './streams/catalog.js';

@@ -14,7 +14,6 @@ import type { Logger } from '../logger.js';
 import { load } from '../commands/load.js';
 import { transform, type TransformCommandOptions } from '../commands/transform.js';
 import type { Warehouse } from '../loaders/warehouse.js';
-export { readCopyPath } from '../loaders/duckdb/read-copy.js';
 import type { SelectedStream } from '../protocol/inputs.js';
 import { StripeApi } from '../stripe/client.js';
 import { resolvePlatform } from '../sync/accounts.js';
@@ -371,9 +370,5 @@ export class ServeProcess {
     await this.commitJournal();
     if (this.journal.pending > 0) await this.commitJournal();
     this.journal.close();
-  }
-
-  get receiverTimings(): readonly number[] {
-    return this.receiver.durableMs;
   }
 }

@@ -1,7 +1,9 @@
 // Running `serve` in this process against the simulator and a DuckDB warehouse, and delivering
 // signed events to it over real HTTP, as Stripe would.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Stripe from 'stripe';
@@ -10,8 +12,12 @@ import { silentLogger, type Logger } from '../../connector/logger.js';
 import { DuckDBLoader } from '../../connector/loaders/duckdb/duckdb-loader.js';
 import { ServeProcess, type ServeOptions } from '../../connector/serve/serve.js';
 import { STRIPE_API_VERSION } from '../../connector/stripe/client.js';
-import type { EndpointSecret } from '../../connector/webhooks/secret-file.js';
-import { allStreams, configFor } from '../connector/helpers.js';
+import { readWebhookSecrets, type EndpointSecret } from '../../connector/webhooks/secret-file.js';
+import type { Warehouse } from '../../connector/loaders/warehouse.js';
+import { STREAMS, STREAM_NAMES, type StreamName } from '../../connector/streams/catalog.js';
+import { finishCli, startCli } from '../cli-process.js';
+import { warehouseView } from '../loaders/warehouses.js';
+import { allStreams, compareWithTruth, configFor } from '../connector/helpers.js';
 import type { RunningSimulator } from '../simulator/index.js';
 
 /** A signing secret made for this run: none is written in the sources. */
@@ -83,4 +89,43 @@ export async function until(check: () => Promise<boolean> | boolean, timeoutMs =
     if (Date.now() > giveUp) throw new Error('timed out waiting');
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** The streams whose every change comes with an event: webhooks alone keep them exact. */
+export const EVENT_STREAMS: readonly StreamName[] = STREAM_NAMES.filter((stream) => STREAMS[stream].changes === 'events' && stream !== 'events');
+
+/** A port nothing listens on now, for a serve whose URL must be known before it starts (to register it). */
+export async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const found = (probe.address() as AddressInfo).port;
+  await new Promise((resolve) => probe.close(resolve));
+  return found;
+}
+
+/** Registers the endpoints for serve on `port` as a user would (`webhooks register`, a key that may write them); their secrets. */
+export async function registerEndpoints(sim: RunningSimulator, dir: string, port: number): Promise<EndpointSecret[]> {
+  const admin = join(dir, 'admin.json');
+  writeFileSync(admin, JSON.stringify(configFor(sim, { api_key: 'sk_test_simulator' })));
+  const secretFile = join(dir, 'secrets.json');
+  const registered = await finishCli(startCli(['webhooks', 'register', '--config', admin, '--url', `http://127.0.0.1:${port}/webhooks`, '--secret-file', secretFile]));
+  if (registered.code !== 0) throw new Error(`webhooks register failed: ${registered.stderr}`);
+  return readWebhookSecrets(secretFile);
+}
+
+/** The differences between a warehouse's raw tables and the simulator's truth, for these streams. */
+export async function differences(sim: RunningSimulator, warehouse: Warehouse, streams: readonly StreamName[]) {
+  const comparison = await compareWithTruth(sim, await warehouseView(warehouse));
+  const ours = (key: string) => streams.includes(key.split('/')[0] as StreamName);
+  return { matched: comparison.matched, missing: comparison.missing.filter(ours), different: comparison.different.filter(ours), unexpected: comparison.unexpected.filter(ours) };
+}
+
+/** Waits until the simulator has delivered everything and serve has committed it. */
+export async function settled(sim: RunningSimulator, running: RunningServe): Promise<void> {
+  await sim.server.webhooksIdle();
+  await until(async () => {
+    const now = await health(running.url);
+    return now.events.pending === 0 && now.warehouse.error === null;
+  });
+  await running.serve.commitJournal();
 }

@@ -2,58 +2,35 @@
 // or both, the raw tables end equal to Stripe's truth, and the marts built after the commits
 // equal a full rebuild. The simulator delivers as Stripe does: signed, at the endpoint's API
 // version, retried with backoff while the receiver is down, some events twice, not in order.
-import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openReader } from '../../connector/loaders/warehouse.js';
-import { STREAMS, STREAM_NAMES } from '../../connector/streams/catalog.js';
-import { readWebhookSecrets } from '../../connector/webhooks/secret-file.js';
+import { STREAM_NAMES, type StreamName } from '../../connector/streams/catalog.js';
+import type { EndpointSecret } from '../../connector/webhooks/secret-file.js';
 import { finishCli, startCli } from '../cli-process.js';
-import { compareWithTruth, configFor } from '../connector/helpers.js';
-import { warehouseView } from '../loaders/warehouses.js';
 import { startSimulator, type RunningSimulator } from '../simulator/index.js';
 import { control } from '../simulator-spec/helpers.js';
-import { health, startServe, until, type RunningServe } from './helpers.js';
-
-/** The streams whose every change comes with an event: webhooks alone keep them exact. */
-const EVENT_STREAMS = STREAM_NAMES.filter((stream) => STREAMS[stream].changes === 'events' && stream !== 'events');
+import { EVENT_STREAMS, differences, freePort, health, registerEndpoints, settled, startServe, until, type RunningServe } from './helpers.js';
 
 let sim: RunningSimulator;
 let running: RunningServe;
 let port: number;
-let secretFile: string;
+let secrets: EndpointSecret[];
 let dir: string;
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const found = (probe.address() as AddressInfo).port;
-  await new Promise((resolve) => probe.close(resolve));
-  return found;
-}
-
-/** The differences between the raw tables and the truth, for these streams. */
-async function differences(streams: readonly string[]) {
-  const comparison = await compareWithTruth(sim, await warehouseView(running.warehouse));
-  const ours = (key: string) => streams.includes(key.split('/')[0] as string);
-  return { matched: comparison.matched, missing: comparison.missing.filter(ours), different: comparison.different.filter(ours), unexpected: comparison.unexpected.filter(ours) };
-}
-
-/** Waits until the simulator has delivered everything and serve has committed it. */
-async function settled(): Promise<void> {
-  await sim.server.webhooksIdle();
-  await until(async () => {
-    const now = await health(running.url);
-    return now.events.pending === 0 && now.warehouse.error === null;
-  });
-  await running.serve.commitJournal();
+/** Asserts the raw tables of these streams equal the truth. */
+async function expectTruth(streams: readonly StreamName[]): Promise<number> {
+  const result = await differences(sim, running.warehouse, streams);
+  expect(result.missing).toEqual([]);
+  expect(result.different).toEqual([]);
+  expect(result.unexpected).toEqual([]);
+  return result.matched;
 }
 
 async function start(): Promise<void> {
-  running = await startServe(sim, { port, secrets: readWebhookSecrets(secretFile), dir, ...(running ? { warehouse: running.warehouse } : {}) });
+  running = await startServe(sim, { port, secrets, dir, ...(running ? { warehouse: running.warehouse } : {}) });
 }
 
 beforeAll(async () => {
@@ -68,13 +45,8 @@ beforeAll(async () => {
   });
   dir = mkdtempSync(join(tmpdir(), 'stripe-elt-paths-'));
   port = await freePort();
-  // Registered as a user would, with a key that may write webhook endpoints.
-  const admin = join(dir, 'admin.json');
-  writeFileSync(admin, JSON.stringify(configFor(sim, { api_key: 'sk_test_simulator' })));
-  secretFile = join(dir, 'secrets.json');
-  const registered = await finishCli(startCli(['webhooks', 'register', '--config', admin, '--url', `http://127.0.0.1:${port}/webhooks`, '--secret-file', secretFile]));
-  expect(registered.code, registered.stderr).toBe(0);
-  expect(readWebhookSecrets(secretFile).map((e) => e.connect)).toEqual([false, true]);
+  secrets = await registerEndpoints(sim, dir, port);
+  expect(secrets.map((e) => e.connect)).toEqual([false, true]);
   await start();
   await running.serve.sync();
 }, 180_000);
@@ -88,15 +60,11 @@ afterAll(async () => {
 describe('changes reaching the warehouse', () => {
   it('by webhook alone (some twice, out of order): the streams whose changes all have events equal the truth', async () => {
     await control(sim, 'advance', { days: 10 });
-    await settled();
+    await settled(sim, running);
     const after = await health(running.url);
     expect(after.events.applied).toBeGreaterThan(150);
     expect(after.events.duplicates).toBeGreaterThan(0);
-    const result = await differences(EVENT_STREAMS);
-    expect(result.missing).toEqual([]);
-    expect(result.different).toEqual([]);
-    expect(result.unexpected).toEqual([]);
-    expect(result.matched).toBeGreaterThan(1000);
+    expect(await expectTruth(EVENT_STREAMS)).toBeGreaterThan(1000);
     await running.serve.transformNow();
   }, 300_000);
 
@@ -106,21 +74,15 @@ describe('changes reaching the warehouse', () => {
     // Deliveries fail (connection refused) and wait for their retries.
     await until(async () => (await control<{ endpoints: { failed_attempts: number }[] }>(sim, 'webhooks')).endpoints.some((e) => e.failed_attempts > 0));
     await start();
-    await settled();
-    const result = await differences(EVENT_STREAMS);
-    expect(result.missing).toEqual([]);
-    expect(result.different).toEqual([]);
-    expect(result.unexpected).toEqual([]);
+    await settled(sim, running);
+    await expectTruth(EVENT_STREAMS);
   }, 300_000);
 
   it('by webhook and by a sync at the same time: every stream equals the truth', async () => {
     await control(sim, 'advance', { days: 2 });
-    await Promise.all([running.serve.sync(), settled()]);
-    await settled();
-    const result = await differences(STREAM_NAMES);
-    expect(result.missing).toEqual([]);
-    expect(result.different).toEqual([]);
-    expect(result.unexpected).toEqual([]);
+    await Promise.all([running.serve.sync(), settled(sim, running)]);
+    await settled(sim, running);
+    await expectTruth(STREAM_NAMES);
   }, 300_000);
 
   it('the marts built after those commits equal a full rebuild', async () => {
