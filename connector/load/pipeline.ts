@@ -18,8 +18,14 @@ export function notAMessage(lineNumber: number, reason: string): UserError {
   return new UserError(`Line ${lineNumber} of the input is not an Airbyte message (${reason}); nothing after the last committed STATE was written.`);
 }
 
-/** A commit is due at the next STATE after this many records, or this much time. */
+/** A commit is due at the next STATE after this many records, this many bytes of them, or this much time. */
 export const DEFAULT_BATCH_RECORDS = 25_000;
+/**
+ * What DuckDB holds while it commits a batch grows with the batch's bytes, not its records: a
+ * batch of 27,000 records ran a 160MB limit out of memory, where batches of 16 MB fit in 128MB at
+ * a million objects (BENCHMARKS.md, memory of `load`).
+ */
+export const DEFAULT_BATCH_BYTES = 16 * 2 ** 20;
 const BATCH_MS = 5_000;
 
 export interface PipelineStats {
@@ -36,6 +42,7 @@ export interface PipelineOptions {
   readonly onCommitted?: (states: readonly StreamStateMessage[]) => Promise<void>;
   readonly progress?: Progress;
   readonly batchRecords?: number;
+  readonly batchBytes?: number;
   /** Told of each commit, at debug level. */
   readonly logger?: Logger;
 }
@@ -50,12 +57,14 @@ export class LoadPipeline implements MessageSink {
   private failure: unknown;
   private lastCommit = performance.now();
   private readonly batchRecords: number;
+  private readonly batchBytes: number;
 
   constructor(
     private readonly loader: Loader,
     private readonly options: PipelineOptions = {},
   ) {
     this.batchRecords = options.batchRecords ?? DEFAULT_BATCH_RECORDS;
+    this.batchBytes = options.batchBytes ?? DEFAULT_BATCH_BYTES;
   }
 
   async write(message: AirbyteMessage): Promise<void> {
@@ -109,7 +118,7 @@ export class LoadPipeline implements MessageSink {
 
   /** Whether the batch is large or old enough to commit at a STATE. */
   private due(): boolean {
-    return this.batch.records >= this.batchRecords || performance.now() - this.lastCommit >= BATCH_MS;
+    return this.batch.records >= this.batchRecords || this.batch.bytes >= this.batchBytes || performance.now() - this.lastCommit >= BATCH_MS;
   }
 
   /** Commits everything received so far (the end of a read). */

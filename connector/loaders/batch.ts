@@ -66,6 +66,8 @@ export class BatchFile {
   private static next = 0;
   readonly path = join(directory(), `batch-${process.pid}-${BatchFile.next++}.ndjson`);
   records = 0;
+  /** Bytes of the batch's lines, as written to its file. */
+  bytes = 0;
   /** Streams with records in the batch. */
   readonly streams = new Set<StreamName>();
   /** The line of the input each line came from, by `seq - 1`, for lines that came from one (`write`). */
@@ -89,6 +91,7 @@ export class BatchFile {
     // Everything up to the wait happens at once, so lines keep their order however many callers wait.
     const prefix = `{"seq":${this.records},`;
     const size = prefix.length + (typeof line === 'string' ? Buffer.byteLength(line) : line.length);
+    this.bytes += size;
     if (this.used + size > CHUNK_BYTES) this.flush();
     if (size > CHUNK_BYTES) {
       // A line larger than a chunk goes to the file on its own.
