@@ -30,7 +30,7 @@ import { parseDuration, serveSecrets } from './commands/serve.js';
 import { ServeProcess, defaultJournalDir } from './serve/serve.js';
 import { readCopyPath } from './loaders/duckdb/read-copy.js';
 import { DEFAULT_WAREHOUSE, openReader, openWarehouse, type Warehouse, type WarehouseOptions } from './loaders/warehouse.js';
-import { DEFAULT_DUCKDB_MEMORY_LIMIT } from './loaders/duckdb/memory-limit.js';
+import { DEFAULT_DUCKDB_MEMORY_LIMIT, STRIPE_PACED_DUCKDB } from './loaders/duckdb/memory-limit.js';
 import { STREAM_NAMES, type StreamName } from './streams/catalog.js';
 import type { StreamState } from './sync/state.js';
 
@@ -106,12 +106,12 @@ const warehouseOptions = {
   'bigquery-endpoint': { type: 'string', describe: "BigQuery: another API endpoint than Google's (a proxy, a local endpoint)" },
   'duckdb-memory-limit': {
     type: 'string',
-    describe: `DuckDB: the memory DuckDB may use (default ${DEFAULT_DUCKDB_MEMORY_LIMIT} while loading, half of the machine's for a build); beyond it, it spills to disk`,
+    describe: `DuckDB: the memory DuckDB may use (default ${STRIPE_PACED_DUCKDB.memoryLimit} for load, sync and serve, ${DEFAULT_DUCKDB_MEMORY_LIMIT} for write, half of the machine's for a build); beyond it, it spills to disk`,
   },
   'batch-records': {
     type: 'number',
     default: DEFAULT_BATCH_RECORDS,
-    describe: 'commit at the first STATE after this many records: fewer redo less after a crash, more load faster',
+    describe: 'commit at the first STATE after this many records (or 16 MB of them): fewer redo less after a crash, more load faster',
   },
 } as const;
 
@@ -235,8 +235,8 @@ function warehouseOptionsOf(argv: WarehouseArguments, logger?: Logger): Warehous
  * Opens the warehouse for one command, and closes it whatever happens. With `waitSeconds`, a
  * warehouse another process holds (a load) is tried again every few seconds until then, saying so.
  */
-async function withWarehouse(argv: WarehouseArguments, logger: Logger, use: (warehouse: Warehouse) => Promise<void>, waitSeconds = 0): Promise<void> {
-  const warehouse = await openWarehouse(argv.warehouse, warehouseOptionsOf(argv, logger));
+async function withWarehouse(argv: WarehouseArguments, logger: Logger, use: (warehouse: Warehouse) => Promise<void>, waitSeconds = 0, more: Partial<WarehouseOptions> = {}): Promise<void> {
+  const warehouse = await openWarehouse(argv.warehouse, { ...warehouseOptionsOf(argv, logger), ...more });
   const giveUpAt = performance.now() + waitSeconds * 1000;
   for (let said = false; ; ) {
     try {
@@ -441,9 +441,15 @@ const commandLine = yargs(args)
       run('person', async (logger) => {
         const prepared = prepareLoad(argv);
         let code: number = EXIT.ok;
-        await withWarehouse(argv, logger, async (warehouse) => {
-          code = (await runLoad(prepared, argv, logger, warehouse)).code;
-        });
+        await withWarehouse(
+          argv,
+          logger,
+          async (warehouse) => {
+            code = (await runLoad(prepared, argv, logger, warehouse)).code;
+          },
+          0,
+          { pacedByStripe: true },
+        );
         return code;
       }),
   )
@@ -480,7 +486,7 @@ const commandLine = yargs(args)
           process.stdout.write('\n');
           const built = await runTransform(warehouse, options);
           code = built !== EXIT.ok ? built : loaded.code;
-        }, argv.wait);
+        }, argv.wait, { pacedByStripe: true });
         return code;
       }),
   )
@@ -533,7 +539,7 @@ const commandLine = yargs(args)
           logger.info(`${signal}: no longer taking deliveries; committing what was accepted.`);
           await serve.stop();
           logger.info('Stopped: every event accepted is in the warehouse.');
-        });
+        }, 0, { pacedByStripe: true });
       }),
   )
   .command(

@@ -2,7 +2,7 @@
 // (transforms/), through the warehouse's own client; its builds go to the warehouse's ledger,
 // stripe_elt.model_builds. `sync` is `load`, then this, in one process.
 import { existsSync } from 'node:fs';
-import { totalmem } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
@@ -140,16 +140,9 @@ export async function transform(warehouse: Warehouse, options: TransformCommandO
   const projectDir = options.projectDir ?? defaultProjectDir();
   await warehouse.migrate();
   const port = new WarehouseForTransforms(warehouse);
-  // Tables the runner writes have no order to keep: without it, DuckDB builds them within its
-  // memory limit (the loader's default, 256MB, is too little to keep the order of a large build).
-  if (port.dialect === 'duckdb') {
-    await warehouse.client.execute('SET preserve_insertion_order = false');
-    const limit = options.duckdbMemoryLimit ?? defaultBuildMemoryLimit(totalmem());
-    await warehouse.client.execute(`SET memory_limit = '${limit}'`);
-  }
   const project = warehouse.description.startsWith('bigquery:') ? warehouse.description.slice('bigquery:'.length) : undefined;
-  try {
-    return await runTransforms({
+  const build = () =>
+    runTransforms({
       project: readProject(projectDir),
       warehouse: port,
       ledger: port,
@@ -161,9 +154,32 @@ export async function transform(warehouse: Warehouse, options: TransformCommandO
       vars: { ...(options.datasetPrefix ? { schema_prefix: options.datasetPrefix } : {}), ...(options.vars ?? {}) },
       ...(options.onNode ? { onNode: options.onNode } : {}),
     });
+  try {
+    return port.dialect === 'duckdb' ? await withBuildSettings(warehouse.client, options.duckdbMemoryLimit, build) : await build();
   } catch (error) {
     // The project itself is wrong (a ref to nothing, a cycle, a bad file): one sentence, as for any bad input.
     if (error instanceof TransformError) throw new UserError(error.message);
     throw error;
+  }
+}
+
+const BUILD_SETTINGS = ['memory_limit', 'threads', 'preserve_insertion_order'] as const;
+
+/**
+ * Runs `build` with DuckDB set for a build, then gives the loader's settings back (one thread and
+ * 128MB in sync and serve, for the loads that follow in the same process). A build takes every
+ * core and its own memory (default: half of the machine's), and its tables have no order to keep:
+ * without one, DuckDB builds them within its memory limit.
+ */
+export async function withBuildSettings<T>(client: WarehouseClient, memoryLimit: string | undefined, build: () => Promise<T>): Promise<T> {
+  const list = BUILD_SETTINGS.map((name) => `'${name}'`).join(', ');
+  const { rows } = await client.query(`select name, value from duckdb_settings() where name in (${list})`);
+  await client.execute('SET preserve_insertion_order = false');
+  await client.execute(`SET memory_limit = '${memoryLimit ?? defaultBuildMemoryLimit(totalmem())}'`);
+  await client.execute(`SET threads = ${availableParallelism()}`);
+  try {
+    return await build();
+  } finally {
+    for (const row of rows) await client.execute(`SET ${String(row.name)} = '${String(row.value).replaceAll("'", "''")}'`);
   }
 }

@@ -6,7 +6,7 @@ import { UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { WarehouseClient } from '../warehouse/client.js';
 import type { MigrationReport } from '../warehouse/migrations.js';
-import { sizeInBytes } from './duckdb/memory-limit.js';
+import { sizeInBytes, STRIPE_PACED_DUCKDB } from './duckdb/memory-limit.js';
 import { readCopyPath } from './duckdb/read-copy.js';
 import type { Loader, WarehouseNames } from './loader.js';
 
@@ -15,6 +15,8 @@ export const DEFAULT_WAREHOUSE = 'duckdb:stripe.duckdb';
 export interface WarehouseOptions {
   /** DuckDB: the memory DuckDB may use (such as 256MB, 2GB). */
   readonly duckdbMemoryLimit?: string;
+  /** DuckDB: the records come from Stripe in this process (load, sync, serve): STRIPE_PACED_DUCKDB's settings. */
+  readonly pacedByStripe?: boolean;
   /** BigQuery: the location of new datasets (default US), where jobs run. */
   readonly location?: string;
   /** BigQuery: a prefix for the dataset names (stripe_raw, stripe_marts, stripe_elt). */
@@ -69,7 +71,9 @@ export async function openWarehouse(spec: string, options: WarehouseOptions = {}
   // Imported when asked for: spec, check, discover and read do without DuckDB's native library.
   if (where.engine === 'duckdb') {
     const { DuckDBLoader } = await import('./duckdb/duckdb-loader.js');
-    return new DuckDBLoader(where.path, { ...(options.duckdbMemoryLimit ? { memoryLimit: options.duckdbMemoryLimit } : {}), ...(options.logger ? { logger: options.logger } : {}) });
+    const paced = options.pacedByStripe ? STRIPE_PACED_DUCKDB : undefined;
+    const memoryLimit = options.duckdbMemoryLimit ?? paced?.memoryLimit;
+    return new DuckDBLoader(where.path, { ...(memoryLimit ? { memoryLimit } : {}), ...(paced ? { threads: paced.threads } : {}), ...(options.logger ? { logger: options.logger } : {}) });
   }
   const { BigQueryLoader } = await import('./bigquery/bigquery-loader.js');
   return new BigQueryLoader(where.project, options);

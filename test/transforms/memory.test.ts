@@ -1,10 +1,10 @@
 // A build's memory: the marts join and window whole tables, which a load's 256MB cannot hold, so
-// `transform` (and the builds of `sync`) give DuckDB half of the machine's memory unless
-// --duckdb-memory-limit says otherwise; loads keep their own default.
-import { totalmem } from 'node:os';
+// `transform` (and the builds of `sync` and `serve`) give DuckDB half of the machine's memory
+// and every core unless --duckdb-memory-limit says otherwise; the load's settings come back after.
+import { availableParallelism, totalmem } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { load } from '../../connector/commands/load.js';
-import { transform } from '../../connector/commands/transform.js';
+import { transform, withBuildSettings } from '../../connector/commands/transform.js';
 import { resolveConfig } from '../../connector/config.js';
 import { silentLogger } from '../../connector/logger.js';
 import { allStreams, configFor } from '../connector/helpers.js';
@@ -22,6 +22,11 @@ async function memoryLimit(): Promise<number> {
   return Number(match[1]) * 2 ** (10 * ['KiB', 'MiB', 'GiB', 'TiB'].indexOf(match[2] as string) + 10);
 }
 
+async function threads(): Promise<string> {
+  const { rows } = await warehouse.loader.client.query("SELECT current_setting('threads') AS threads");
+  return String(rows[0]?.threads);
+}
+
 beforeAll(async () => {
   sim = await startSimulator({ seed: 'build-memory', objects: 600, accounts: 1, rateLimits: { test: 0, endpoint: 0 } });
   warehouse = await duckdbWarehouse();
@@ -33,15 +38,25 @@ afterAll(async () => {
 });
 
 describe("a build's memory", () => {
-  it("is the load's 256MB while loading, and half of the machine's for a build by default", async () => {
+  it("is half of the machine's and every core during a build by default, and the load's again after it", async () => {
     expect(await memoryLimit()).toBeCloseTo(256e6, -6);
-    const summary = await transform(warehouse.loader, {});
+    await warehouse.loader.client.execute('SET threads = 1');
+    let during: [number, string] | undefined;
+    const summary = await withBuildSettings(warehouse.loader.client, undefined, async () => {
+      during = [await memoryLimit(), await threads()];
+      return transform(warehouse.loader, {});
+    });
     expect(summary.failures).toBe(0);
-    expect(Math.abs((await memoryLimit()) / (totalmem() / 2) - 1)).toBeLessThan(0.01);
+    expect(Math.abs((during?.[0] ?? 0) / (totalmem() / 2) - 1)).toBeLessThan(0.01);
+    expect(during?.[1]).toBe(String(availableParallelism()));
+    expect(await memoryLimit()).toBeCloseTo(256e6, -6);
+    expect(await threads()).toBe('1');
   });
 
   it('is what --duckdb-memory-limit gives', async () => {
+    const during = await withBuildSettings(warehouse.loader.client, '300MB', memoryLimit);
+    expect(during).toBeCloseTo(300e6, -6);
     await transform(warehouse.loader, { duckdbMemoryLimit: '300MB', select: ['stg_stripe__coupons'] });
-    expect(await memoryLimit()).toBeCloseTo(300e6, -6);
+    expect(await memoryLimit()).toBeCloseTo(256e6, -6);
   });
 });

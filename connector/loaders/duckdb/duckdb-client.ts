@@ -46,6 +46,8 @@ export interface DuckDBClientOptions {
   readonly readOnly?: boolean;
   /** The memory DuckDB may use (256MB, 2GB); when writing, it spills beyond it to PATH.tmp. */
   readonly memoryLimit?: string;
+  /** DuckDB's worker threads (default: one per core). */
+  readonly threads?: number;
 }
 
 /** Names DuckDB keeps for its own databases: a file of such a name is attached as `warehouse`. */
@@ -195,6 +197,7 @@ export class DuckDBClient implements WarehouseClient {
         const flushMb = Math.max(1, Math.round((sizeInBytes(memoryLimit) ?? 0) / 8 / 1e6));
         database = await DuckDBInstance.create(':memory:', {
           memory_limit: memoryLimit,
+          ...(options.threads ? { threads: String(options.threads) } : {}),
           checkpoint_threshold: '64MB',
           allocator_bulk_deallocation_flush_threshold: `${flushMb}MB`,
           temp_directory: `${path}.tmp`,

@@ -29,6 +29,8 @@ export { DEFAULT_DUCKDB_MEMORY_LIMIT, sizeInBytes };
 export interface DuckDBLoaderOptions {
   /** The memory DuckDB may use (default DEFAULT_DUCKDB_MEMORY_LIMIT). */
   readonly memoryLimit?: string;
+  /** DuckDB's worker threads (default: one per core). */
+  readonly threads?: number;
   /** Told of the migrations applied. */
   readonly logger?: Logger;
 }
@@ -70,7 +72,7 @@ export class DuckDBLoader implements Loader {
 
   async open(): Promise<void> {
     const { exists } = checkTarget(this.path);
-    this.opened = await DuckDBClient.open(this.path, { memoryLimit: this.memoryLimit });
+    this.opened = await DuckDBClient.open(this.path, { memoryLimit: this.memoryLimit, ...(this.options.threads ? { threads: this.options.threads } : {}) });
     this.createdFile = !exists;
     try {
       const catalog = await checkCatalog(this.client, this.names, this.path);
@@ -184,7 +186,7 @@ export class DuckDBLoader implements Loader {
       if (/Out of Memory Error/.test((error as Error).message)) {
         throw new UserError(
           `DuckDB ran out of memory within its limit of ${this.memoryLimit} while committing a batch of ${batch.records} records, and committed none of it. ` +
-            `Give it more with --duckdb-memory-limit (the default is ${DEFAULT_DUCKDB_MEMORY_LIMIT}), then run again: the load goes on from its last commit.`,
+            `Give it more with --duckdb-memory-limit (such as ${Math.round(((sizeInBytes(this.memoryLimit) ?? 128e6) * 2) / 1e6)}MB, twice that), then run again: the load goes on from its last commit.`,
         );
       }
       throw error;

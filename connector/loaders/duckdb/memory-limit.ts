@@ -5,6 +5,15 @@
 export const DEFAULT_DUCKDB_MEMORY_LIMIT = '256MB';
 
 /**
+ * A load that reads Stripe in the same process (load, sync, serve) gets records at Stripe's pace,
+ * a third of what DuckDB writes on one thread: a smaller limit and one thread cost it no time, and
+ * leave the other cores to the reader (a million objects: 684 → 515–530 MB, and faster, as the
+ * reader no longer waits for a core; BENCHMARKS.md). `write`, paced by its input, keeps the
+ * default and every core.
+ */
+export const STRIPE_PACED_DUCKDB = { memoryLimit: '128MB', threads: 1 } as const;
+
+/**
  * A build's default: half of the machine's memory. The marts join and window whole tables, which
  * a load's 256MB cannot hold (the demo's 100,000 objects ran out of it); a build runs alone in
  * the warehouse's one writing process, so it may take more, and DuckDB spills beyond it.
