@@ -2,7 +2,7 @@
 // (transforms/), through the warehouse's own client; its builds go to the warehouse's ledger,
 // stripe_elt.model_builds. `sync` is `load`, then this, in one process.
 import { existsSync } from 'node:fs';
-import { availableParallelism, totalmem } from 'node:os';
+import { totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
@@ -176,7 +176,7 @@ export async function withBuildSettings<T>(client: WarehouseClient, memoryLimit:
   const { rows } = await client.query(`select name, value from duckdb_settings() where name in (${list})`);
   await client.execute('SET preserve_insertion_order = false');
   await client.execute(`SET memory_limit = '${memoryLimit ?? defaultBuildMemoryLimit(totalmem())}'`);
-  await client.execute(`SET threads = ${availableParallelism()}`);
+  await client.execute('RESET threads'); // DuckDB's own default: a thread per core it may use (its cgroup's quota)
   try {
     return await build();
   } finally {
