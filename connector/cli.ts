@@ -230,13 +230,18 @@ function warehouseOptionsOf(argv: WarehouseArguments, logger?: Logger): Warehous
   };
 }
 
-/** Opens the warehouse for one command, and closes it whatever happens. */
 /**
  * Opens the warehouse for one command, and closes it whatever happens. With `waitSeconds`, a
  * warehouse another process holds (a load) is tried again every few seconds until then, saying so.
+ * `pacedByStripe`: the command reads Stripe in this process (DuckDB's settings for such loads).
  */
-async function withWarehouse(argv: WarehouseArguments, logger: Logger, use: (warehouse: Warehouse) => Promise<void>, waitSeconds = 0, more: Partial<WarehouseOptions> = {}): Promise<void> {
-  const warehouse = await openWarehouse(argv.warehouse, { ...warehouseOptionsOf(argv, logger), ...more });
+async function withWarehouse(
+  argv: WarehouseArguments,
+  logger: Logger,
+  use: (warehouse: Warehouse) => Promise<void>,
+  { waitSeconds = 0, pacedByStripe = false }: { waitSeconds?: number; pacedByStripe?: boolean } = {},
+): Promise<void> {
+  const warehouse = await openWarehouse(argv.warehouse, { ...warehouseOptionsOf(argv, logger), pacedByStripe });
   const giveUpAt = performance.now() + waitSeconds * 1000;
   for (let said = false; ; ) {
     try {
@@ -447,7 +452,6 @@ const commandLine = yargs(args)
           async (warehouse) => {
             code = (await runLoad(prepared, argv, logger, warehouse)).code;
           },
-          0,
           { pacedByStripe: true },
         );
         return code;
@@ -463,7 +467,7 @@ const commandLine = yargs(args)
         let code: number = EXIT.ok;
         await withWarehouse(argv, logger, async (warehouse) => {
           code = await runTransform(warehouse, options);
-        }, argv.wait);
+        }, { waitSeconds: argv.wait });
         return code;
       }),
   )
@@ -486,7 +490,7 @@ const commandLine = yargs(args)
           process.stdout.write('\n');
           const built = await runTransform(warehouse, options);
           code = built !== EXIT.ok ? built : loaded.code;
-        }, argv.wait, { pacedByStripe: true });
+        }, { waitSeconds: argv.wait, pacedByStripe: true });
         return code;
       }),
   )
@@ -539,7 +543,7 @@ const commandLine = yargs(args)
           logger.info(`${signal}: no longer taking deliveries; committing what was accepted.`);
           await serve.stop();
           logger.info('Stopped: every event accepted is in the warehouse.');
-        }, 0, { pacedByStripe: true });
+        }, { pacedByStripe: true });
       }),
   )
   .command(

@@ -171,7 +171,7 @@ const BUILD_SETTINGS = ['memory_limit', 'threads', 'preserve_insertion_order'] a
  * core and its own memory (default: half of the machine's), and its tables have no order to keep:
  * without one, DuckDB builds them within its memory limit.
  */
-export async function withBuildSettings<T>(client: WarehouseClient, memoryLimit: string | undefined, build: () => Promise<T>): Promise<T> {
+async function withBuildSettings<T>(client: WarehouseClient, memoryLimit: string | undefined, build: () => Promise<T>): Promise<T> {
   const list = BUILD_SETTINGS.map((name) => `'${name}'`).join(', ');
   const { rows } = await client.query(`select name, value from duckdb_settings() where name in (${list})`);
   await client.execute('SET preserve_insertion_order = false');
