@@ -2,7 +2,7 @@
 // read and the nodes they ref(); built from what each model's rendering called. Unknown refs and
 // cycles are refused, naming them. Nodes come out in dependency order.
 import { TransformError } from './errors.js';
-import { compareVersions, type GenericTestSpec, type Materialization, type ModelNode, type NodeConfig, type Project, type RawConfig, type SeedNode, type SourceTable } from './project.js';
+import { compareVersions, mergeConfigs, type GenericTestSpec, type Materialization, type ModelNode, type NodeConfig, type Project, type RawConfig, type SeedNode, type SourceTable } from './project.js';
 import type { RefCall, Renderer, SourceCall } from './render.js';
 
 export interface BuildNode {
@@ -52,9 +52,6 @@ function nodeConfig(raw: RawConfig, where: string, fallback: Materialization): N
   if (onSchemaChange !== 'ignore' && onSchemaChange !== 'fail') {
     throw new TransformError(`${where}: on_schema_change ${String(onSchemaChange)} is not one this runner does (ignore, the default, or fail); dbt itself does append_new_columns and sync_all_columns.`);
   }
-  for (const hook of ['pre-hook', 'post-hook', 'pre_hook', 'post_hook']) {
-    if (raw[hook] !== undefined) throw new TransformError(`${where}: ${hook} is not run by this runner (dbt runs it); do the work in a model instead.`);
-  }
   const tags = raw.tags === undefined ? [] : Array.isArray(raw.tags) ? raw.tags.map(String) : [String(raw.tags)];
   return { ...raw, materialized, tags, enabled: raw.enabled !== false } as NodeConfig;
 }
@@ -100,7 +97,7 @@ export function buildGraph(project: Project, renderer: Renderer): ProjectGraph {
         return key;
       }),
     );
-    const config = nodeConfig({ ...model.config, ...rendered.config }, where, 'view');
+    const config = nodeConfig(mergeConfigs(model.config, rendered.config), where, 'view');
     if (!config.enabled) continue;
     nodes.set(id, { id, kind: 'model', name: model.name, version: model.version, path: model.path, config, model, tests: model.tests, parents, sources: read });
   }

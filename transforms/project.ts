@@ -21,6 +21,9 @@ export interface NodeConfig {
   readonly enabled: boolean;
   readonly full_refresh?: boolean;
   readonly column_types?: Readonly<Record<string, string>>;
+  /** Statements run before and after the node's build (dbt's hooks, every level's). */
+  readonly pre_hook?: readonly string[];
+  readonly post_hook?: readonly string[];
   readonly [other: string]: unknown;
 }
 
@@ -243,19 +246,47 @@ function testsOf(properties: { data_tests?: z.infer<typeof TestEntrySchema>[] | 
   return [...own, ...columns];
 }
 
+const HOOKS: Readonly<Record<string, 'pre_hook' | 'post_hook'>> = { 'pre-hook': 'pre_hook', pre_hook: 'pre_hook', 'post-hook': 'post_hook', post_hook: 'post_hook' };
+
+/** A hook config as dbt takes it (a statement, a list of them, or `{sql: …}` entries), as a list of statements. */
+function hookStatements(value: unknown, key: string): string[] {
+  const entries = Array.isArray(value) ? value : [value];
+  return entries.map((entry) => {
+    if (typeof entry === 'string') return entry;
+    if (entry && typeof entry === 'object' && typeof (entry as { sql?: unknown }).sql === 'string') return (entry as { sql: string }).sql;
+    throw new TransformError(`${key}: give a SQL statement or a list of them, not ${JSON.stringify(entry)}.`);
+  });
+}
+
+/**
+ * Configs of several levels, the later (more specific) winning, except hooks: as in dbt, the
+ * pre_hook and post_hook of every level all run, the outer level's first.
+ */
+export function mergeConfigs(...levels: readonly RawConfig[]): RawConfig {
+  const out: RawConfig = {};
+  for (const level of levels) {
+    for (const [key, value] of Object.entries(level)) {
+      const hook = HOOKS[key];
+      if (hook) out[hook] = [...((out[hook] as string[] | undefined) ?? []), ...hookStatements(value, key)];
+      else out[key] = value;
+    }
+  }
+  return out;
+}
+
 /**
  * The configs dbt_project.yml gives a node at `path` (folders, then the node's name): nested
  * keys are folders, `+key` (or a key that is no folder) a config; the deeper wins.
  */
 export function projectConfig(tree: unknown, path: readonly string[]): RawConfig {
-  const out: RawConfig = {};
+  let out: RawConfig = {};
   let level: unknown = tree;
   for (let depth = 0; ; depth++) {
     if (!level || typeof level !== 'object') break;
     const nested = path[depth];
     for (const [key, value] of Object.entries(level as Record<string, unknown>)) {
-      if (key.startsWith('+')) out[key.slice(1)] = value;
-      else if (key !== nested && !(value && typeof value === 'object' && !Array.isArray(value))) out[key] = value;
+      if (key.startsWith('+')) out = mergeConfigs(out, { [key.slice(1)]: value });
+      else if (key !== nested && !(value && typeof value === 'object' && !Array.isArray(value))) out = mergeConfigs(out, { [key]: value });
     }
     if (nested === undefined) break;
     level = (level as Record<string, unknown>)[nested];
@@ -328,7 +359,7 @@ export function readProject(root: string): Project {
       if (!path) throw new TransformError(`Version ${v} of the model ${name} has no file ${fileName}.sql (set defined_in to the file that holds it).`);
       claimed.add(fileName);
       // dbt's path of a version: its folders, the model's name, then v<version>.
-      const inherited = { ...projectConfig(file.models, [file.name, ...folders(path, modelDir(path)), name, `v${v}`]), ...(properties.config ?? {}), ...(version.config ?? {}) };
+      const inherited = mergeConfigs(projectConfig(file.models, [file.name, ...folders(path, modelDir(path)), name, `v${v}`]), properties.config ?? {}, version.config ?? {});
       models.push({
         kind: 'model',
         name,
@@ -353,7 +384,7 @@ export function readProject(root: string): Project {
       isLatest: true,
       path: rel(path),
       sql: readFileSync(path, 'utf8'),
-      config: { ...projectConfig(file.models, [file.name, ...folders(path, modelDir(path)), fileName]), ...(properties?.config ?? {}) },
+      config: mergeConfigs(projectConfig(file.models, [file.name, ...folders(path, modelDir(path)), fileName]), properties?.config ?? {}),
       description: properties?.description ?? '',
       columns: columnsOf(properties),
       tests: properties ? testsOf(properties, configForTests(file.data_tests), `model ${fileName}`) : [],
@@ -372,7 +403,7 @@ export function readProject(root: string): Project {
         name,
         path: rel(path),
         csv: readFileSync(path, 'utf8'),
-        config: { ...projectConfig(file.seeds, [file.name, ...folders(path, dir), name]), ...(properties?.config ?? {}) },
+        config: mergeConfigs(projectConfig(file.seeds, [file.name, ...folders(path, dir), name]), properties?.config ?? {}),
         description: properties?.description ?? '',
         columns: columnsOf(properties),
         tests: properties ? testsOf(properties, configForTests(file.data_tests), `seed ${name}`) : [],

@@ -121,8 +121,8 @@ export class TransformRun {
     return this.renderNode(node, incremental);
   }
 
-  /** Renders a node's SQL for the build, its ephemeral parents injected as CTEs. */
-  private renderNode(node: BuildNode, incremental: boolean): string {
+  /** Renders a node's SQL (or a hook of it) for the build, its ephemeral parents injected as CTEs. */
+  private renderNode(node: BuildNode, incremental: boolean, sql = node.model?.sql ?? ''): string {
     const ctes = new Map<string, string>();
     const resolver: Resolver = {
       ref: (call: RefCall, from: string) => {
@@ -141,7 +141,7 @@ export class TransformRun {
       source: (call: SourceCall) => this.sourceRelation(call),
     };
     const self = this.relations.get(node.id);
-    const rendered = this.renderer.render(node.id, node.model?.sql ?? '', { resolver, incremental, ...(self ? { self } : {}) });
+    const rendered = this.renderer.render(node.id, sql, { resolver, incremental, ...(self ? { self } : {}) });
     return withCtes(rendered.sql, ctes);
   }
 
@@ -221,7 +221,7 @@ export class TransformRun {
         );
       }
       if (node.config.materialized === 'ephemeral') return finish('success', null, fullSql);
-      const rows = await this.materialize(node, fullSql, schemas);
+      const rows = await this.materialize(node, fullSql, schemas, built.has(key));
       return finish('success', rows, fullSql);
     } catch (error) {
       return finish('error', null, fullSql, error instanceof Error ? error.message : String(error));
@@ -234,20 +234,30 @@ export class TransformRun {
     schemas.add(relation.schema);
   }
 
-  private async materialize(node: BuildNode, fullSql: string, schemas: Set<string>): Promise<number | null> {
+  /** Builds a node's relation; `builtBefore`: this version of it was built here before (by this ledger). */
+  private async materialize(node: BuildNode, fullSql: string, schemas: Set<string>, builtBefore: boolean): Promise<number | null> {
     const { warehouse, dialect } = this.options;
     const relation = this.relation(node.id);
     await this.ensureSchema(relation, schemas);
     const existing = await warehouse.describe(relation.schema, relation.identifier);
     const materialized = node.config.materialized;
+    const fullRefresh = (this.options.fullRefresh ?? false) && node.config.full_refresh !== false;
+    // A table is extended only by the version that built it: a new version (which may take the
+    // old one's relation, as an alias) starts with a full build.
+    const incremental = materialized === 'incremental' && existing?.kind === 'table' && !fullRefresh && builtBefore;
+    // dbt's hooks, rendered as the model is (this, is_incremental()), before and after its build.
+    const hooks = async (statements: readonly string[] | undefined) => {
+      for (const hook of statements ?? []) await warehouse.execute(this.renderNode(node, incremental, hook));
+    };
+    await hooks(node.config.pre_hook);
     if (materialized === 'view') {
       if (existing?.kind === 'table') await warehouse.execute(dialect.drop(relation, 'table'));
       await warehouse.execute(dialect.createView(relation, fullSql));
+      await hooks(node.config.post_hook);
       return null;
     }
-    const fullRefresh = (this.options.fullRefresh ?? false) && node.config.full_refresh !== false;
     if (existing?.kind === 'view') await warehouse.execute(dialect.drop(relation, 'view'));
-    if (materialized === 'table' || !existing || existing.kind === 'view' || fullRefresh) {
+    if (!incremental || !existing) {
       await warehouse.execute(dialect.createTable(relation, fullSql));
     } else {
       const sql = this.renderNode(node, true);
@@ -256,6 +266,7 @@ export class TransformRun {
       const strategy = node.config.incremental_strategy ?? DEFAULT_STRATEGY[dialect.type] ?? 'merge';
       for (const statement of dialect.incremental(strategy, relation, sql, keys, existing.columns)) await warehouse.execute(statement);
     }
+    await hooks(node.config.post_hook);
     const [count] = await warehouse.query(`select count(*) as n from ${relation.rendered}`);
     return Number(count?.n ?? 0);
   }

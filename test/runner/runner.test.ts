@@ -1,6 +1,6 @@
 // The model runner on a small dbt project of its own (test/runner/fixtures/shop), on DuckDB:
 // materializations, refs and sources, versions, seeds, data tests, selection, incremental builds.
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -230,9 +230,45 @@ describe('configs this runner holds to', () => {
     expect(Object.keys((await db.query('select * from marts.orders_copy limit 1'))[0] ?? {})).toContain('note');
   });
 
-  it('refuses hooks and schema-change modes it does not run, before building anything', async () => {
-    writeFileSync(join(root, 'models/marts/hooked.sql'), "{{ config(post_hook='grant select on {{ this }} to reporter') }}\nselect 1 as x");
-    await expect(build()).rejects.toThrow('model hooked: post_hook is not run by this runner (dbt runs it); do the work in a model instead.');
+  it("runs every level's pre_hook and post_hook around the build, the project's first, rendered with this and is_incremental()", async () => {
+    await db.execute('create table raw.hook_log (step varchar)');
+    const project = join(root, 'dbt_project.yml');
+    writeFileSync(project, readFileSync(project, 'utf8').replace('      +schema: marts\n', "      +schema: marts\n      +post-hook: \"insert into raw.hook_log values ('project after {{ this }}')\"\n"));
+    writeFileSync(
+      join(root, 'models/marts/hooked.sql'),
+      `{{ config(materialized='incremental', unique_key='x', pre_hook="insert into raw.hook_log values ('model before')",
+                 post_hook=["insert into raw.hook_log select 'model after ' || count(*) || ' {% if is_incremental() %}incremental{% else %}full{% endif %}' from {{ this }}", "delete from {{ this }} where x = 2"]) }}
+select 1 as x union all select 2`,
+    );
+    await build({ select: ['hooked'] });
+    await build({ select: ['hooked'] });
+    expect((await db.query('select step from raw.hook_log')).map((r) => r.step)).toEqual([
+      'model before', 'project after "marts"."hooked"', 'model after 2 full',
+      'model before', 'project after "marts"."hooked"', 'model after 2 incremental',
+    ]);
+    // The post-hook's delete ran after each build: what is left is its work.
+    expect(await db.query('select x from marts.hooked')).toEqual([{ x: 1 }]);
+  });
+
+  it('starts a new version of an incremental model with a full build, even where it takes over the old version\'s relation', async () => {
+    const model = (version: number) => `{{ config(materialized='incremental', unique_key='id') }}\nselect id, ${version} as version from {{ ref('stg_orders') }}\n{% if is_incremental() %}where false{% endif %}`;
+    const yml = (versions: number[]) => `version: 2\nmodels:\n  - name: order_versions\n    latest_version: ${Math.max(...versions)}\n    versions:\n${versions.map((v) => `      - v: ${v}\n        config:\n          alias: order_versions\n`).join('')}`;
+    writeFileSync(join(root, 'models/marts/order_versions_v1.sql'), model(1));
+    writeFileSync(join(root, 'models/marts/order_versions.yml'), yml([1]));
+    expect((await build()).failures).toBe(0);
+    rmSync(join(root, 'models/marts/order_versions_v1.sql'));
+    writeFileSync(join(root, 'models/marts/order_versions_v2.sql'), model(2));
+    writeFileSync(join(root, 'models/marts/order_versions.yml'), yml([2]));
+    const second = await build({ select: ['order_versions'] });
+    expect(second.nodes.map((n) => [n.id, n.outcome, n.message])).toEqual([['model.order_versions.v2', 'success', undefined]]);
+    expect(await db.query('select distinct version from marts.order_versions')).toEqual([{ version: 2 }]);
+    // Built once, the version is extended after that (its incremental SQL adds nothing here).
+    await db.execute("insert into raw.orders values (17, 1, 5, 'placed', 9)");
+    await build({ select: ['order_versions'] });
+    expect((await db.query('select count(*) as n from marts.order_versions'))[0]?.n).toBe('4');
+  });
+
+  it('refuses schema-change modes it does not run, before building anything', async () => {
     writeFileSync(join(root, 'models/marts/hooked.sql'), "{{ config(materialized='incremental', on_schema_change='sync_all_columns') }}\nselect 1 as x");
     await expect(build()).rejects.toThrow(/on_schema_change sync_all_columns is not one this runner does/);
   });
