@@ -69,6 +69,17 @@ async function mart(stage: Stage, relation: string, keys: readonly string[]): Pr
   return comparable(await world.rows(stage, `SELECT * FROM stripe_marts.${relation}`), keys);
 }
 
+/**
+ * A mart's rows as Stripe's truth has them: without synced_at, when the loader wrote them (each
+ * row must have one).
+ */
+function stripeFigures(rows: readonly Row[]): Row[] {
+  return rows.map(({ synced_at: syncedAt, ...figures }) => {
+    if ('synced_at' in rows[0]!) expect(syncedAt).toEqual(expect.any(String));
+    return figures;
+  });
+}
+
 const MARTS = {
   balance_transactions: { keys: ['account_id', 'balance_transaction_id'], expected: expectedBalanceTransactions },
   payout_balance_transactions: { keys: ['account_id', 'payout_id', 'balance_transaction_id'], expected: expectedPayoutBalanceTransactions },
@@ -80,7 +91,7 @@ describe.each(Object.entries(MARTS))('%s', (relation, { keys, expected }) => {
   it.each(['first', 'second'] as const)('equals the figures computed from the truth after the %s sync', async (stage) => {
     const want = sorted(expected(linesAt(stage), world.platform, links), keys);
     expect(want.length).toBeGreaterThan(0);
-    expect(await mart(stage, relation, keys)).toEqual(want);
+    expect(stripeFigures(await mart(stage, relation, keys))).toEqual(want);
   });
 
   it('after the second sync equals a full rebuild', async () => {
@@ -134,7 +145,7 @@ describe('on a small platform with months without a transaction', () => {
   it.each(Object.entries(MARTS))('gives %s equal to the figures computed from the truth', async (relation, { keys, expected }) => {
     const want = sorted(expected(lines, platform, smallLinks), keys);
     expect(want.length).toBeGreaterThan(0);
-    expect(await martOf(warehouse, relation, keys)).toEqual(want);
+    expect(stripeFigures(await martOf(warehouse, relation, keys))).toEqual(want);
   });
 });
 
@@ -157,6 +168,6 @@ describe('on BigQuery (the local endpoint)', () => {
   it.each(Object.entries(MARTS))('gives %s equal to the figures computed from the truth', async (relation, { keys, expected }) => {
     const want = sorted(expected(now, world.platform, links), keys);
     expect(want.length).toBeGreaterThan(0);
-    expect(await martOf(warehouse, relation, keys)).toEqual(want);
+    expect(stripeFigures(await martOf(warehouse, relation, keys))).toEqual(want);
   });
 });

@@ -6,17 +6,18 @@ import type { BuildLedger, BuildRecord, RelationInfo, Row, TransformWarehouse } 
 export class TestDuckDB implements TransformWarehouse, BuildLedger {
   readonly dialect = 'duckdb' as const;
   readonly description = 'duckdb:(memory)';
-  readonly builds: BuildRecord[] = [];
   readonly statements: string[] = [];
 
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
+    /** The ledger: kept by the caller across instances of the same file, as a warehouse keeps it. */
+    readonly builds: BuildRecord[],
   ) {}
 
-  static async create(path = ':memory:'): Promise<TestDuckDB> {
+  static async create(path = ':memory:', builds: BuildRecord[] = []): Promise<TestDuckDB> {
     const instance = await DuckDBInstance.create(path);
-    return new TestDuckDB(instance, await instance.connect());
+    return new TestDuckDB(instance, await instance.connect(), builds);
   }
 
   async query(sql: string): Promise<Row[]> {

@@ -60,7 +60,7 @@ describe('transform on BigQuery', () => {
     for (const sql of transformSql) expect(() => parseSql(sql, { dialect: 'bigquery', paramTypes: ['@name'] }), sql.slice(0, 300)).not.toThrow();
   });
 
-  it('after a second load, builds incrementally with MERGE, equal to a full refresh', async () => {
+  it('after a second load, builds incrementally with MERGE (staging and the ledger), equal to a full refresh', async () => {
     await control(sim, 'advance', { days: 10 });
     await load({ config: resolveConfig(configFor(sim), 'config', {}), streams, loader: warehouse.loader, logger: silentLogger() });
     const before = (warehouse.fake?.queries ?? []).length;
@@ -68,7 +68,12 @@ describe('transform on BigQuery', () => {
     expect(second.failures).toBe(0);
     const merges = (warehouse.fake?.queries ?? []).slice(before).filter((sql) => sql.includes('MERGE INTO `dev_stripe_staging`.`stg_stripe__charges_v1`'));
     expect(merges).toHaveLength(1);
-    const snapshot = async () => Object.fromEntries(await Promise.all(STREAM_NAMES.filter((s) => s !== 'accounts').map(async (s) => [s, await rows(`SELECT * FROM \`dev_stripe_staging\`.\`stg_stripe__${s}_v1\` ORDER BY account_id, id`)])));
+    // The ledger, incremental too: merged, then its post-hook.
+    const ledger = (warehouse.fake?.queries ?? []).slice(before).filter((sql) => sql.includes('`dev_stripe_marts`.`balance_transactions`'));
+    expect(ledger.some((sql) => sql.includes('MERGE INTO `dev_stripe_marts`.`balance_transactions`'))).toBe(true);
+    expect(ledger.some((sql) => sql.trim().startsWith('delete from `dev_stripe_marts`.`balance_transactions` as ledger'))).toBe(true);
+    const staged = async () => Object.fromEntries(await Promise.all(STREAM_NAMES.filter((s) => s !== 'accounts').map(async (s) => [s, await rows(`SELECT * FROM \`dev_stripe_staging\`.\`stg_stripe__${s}_v1\` ORDER BY account_id, id`)])));
+    const snapshot = async () => ({ ...(await staged()), ledger: await rows('SELECT * FROM `dev_stripe_marts`.`balance_transactions` ORDER BY account_id, balance_transaction_id') });
     const incremental = await snapshot();
     const full = await transform(warehouse.loader, { datasetPrefix: 'dev_', fullRefresh: true });
     expect(full.failures).toBe(0);
