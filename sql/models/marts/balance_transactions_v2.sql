@@ -59,8 +59,10 @@ changed_payouts as (
 
 ),
 
--- The automatic payout before each changed one, in the sweep's order (creation, then id), opens
--- its window. A join, not a window over every payout: the changed payouts are few.
+-- The automatic payout before each changed one opens its window: the latest created in an
+-- earlier second. (One of the same second may sort before it too; the window from the second
+-- before rebuilds a few more transactions, harmlessly, and keeps this an equality join: a
+-- condition with `or` made it a nested loop over every pair of payouts, 2,740 × 1 million.)
 payout_floors as (
 
     select
@@ -69,13 +71,11 @@ payout_floors as (
         changed_payouts.id,
         max(earlier.created_at) as previous_created_at
     from changed_payouts
-    left join {{ ref('stg_stripe__payouts') }} as earlier
+    inner join {{ ref('stg_stripe__payouts') }} as earlier
         on earlier.account_id = changed_payouts.account_id
         and earlier.currency = changed_payouts.currency
-        and not earlier.is_deleted
-        and earlier.is_automatic
-        and (earlier.created_at < changed_payouts.created_at
-            or (earlier.created_at = changed_payouts.created_at and earlier.id < changed_payouts.id))
+        and earlier.created_at < changed_payouts.created_at
+    where not earlier.is_deleted and earlier.is_automatic
     group by changed_payouts.account_id, changed_payouts.currency, changed_payouts.id
 
 ),
@@ -83,12 +83,15 @@ payout_floors as (
 sweep_floors as (
 
     select
-        account_id,
-        currency,
+        changed_payouts.account_id,
+        changed_payouts.currency,
         -- With no automatic payout before it: the whole timeline.
-        min(coalesce(previous_created_at, cast('1970-01-01' as timestamp))) as after_at
-    from payout_floors
-    group by account_id, currency
+        min(coalesce(payout_floors.previous_created_at, cast('1970-01-01' as timestamp))) as after_at
+    from changed_payouts
+    left join payout_floors
+        on payout_floors.account_id = changed_payouts.account_id
+        and payout_floors.id = changed_payouts.id
+    group by changed_payouts.account_id, changed_payouts.currency
 
 ),
 
